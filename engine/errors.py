@@ -1,0 +1,14 @@
+"""Errors the engine raises to its callers (no torch import here)."""
+
+from __future__ import annotations
+
+
+class CheckpointError(Exception):
+    """A checkpoint file is unreadable, unsupported or hostile.
+
+    The message is one line that names the file and the problem; nothing from the file was executed.
+    """
+
+
+class RenderCancelled(Exception):
+    """A long job saw its cancel token set and stopped between tiles."""

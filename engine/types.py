@@ -1,0 +1,132 @@
+"""Frozen value types that cross threads (DESIGN.md §4); numpy only, no torch, no Qt."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+_ids = itertools.count(1)
+
+
+def next_id() -> int:
+    """Process-wide increasing id for requests and jobs."""
+    return next(_ids)
+
+
+class FrozenArray:
+    """A read-only numpy array with value equality and a hash, so it can live in frozen dataclasses."""
+
+    __slots__ = ("_array", "_digest")
+
+    def __init__(self, array: Any, dtype: Any = np.float32) -> None:
+        a = np.array(array, dtype=dtype, copy=True)
+        a.setflags(write=False)
+        self._array = a
+        self._digest = hashlib.sha1(a.tobytes() + str(a.shape).encode()).hexdigest()
+
+    @property
+    def array(self) -> np.ndarray:
+        return self._array
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self._array.shape
+
+    @property
+    def digest(self) -> str:
+        return self._digest
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FrozenArray) and other._digest == self._digest
+
+    def __hash__(self) -> int:
+        return hash(self._digest)
+
+    def __repr__(self) -> str:
+        return f"FrozenArray(shape={self.shape}, sha1={self._digest[:8]})"
+
+
+@dataclass(frozen=True)
+class Camera:
+    """Where the output grid sits in frame coordinates (training frame = [-1, 1]², y down).
+
+    At zoom 1 the frame fits the shorter output side; zoom > 1 magnifies about `center`;
+    `rotation` (degrees) turns the grid about `center`; `projection` "cylinder" wraps x onto a
+    cylinder (panoramas).
+    """
+
+    center: tuple[float, float] = (0.0, 0.0)
+    zoom: float = 1.0
+    rotation: float = 0.0
+    projection: str = "plane"
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """One latent anchor: a seed, a z [z_dim], or a w ([w_dim] or W+ [num_ws, w_dim])."""
+
+    seed: int | None = 0
+    z: FrozenArray | None = None
+    w: FrozenArray | None = None
+
+    def label(self) -> str:
+        if self.seed is not None:
+            return f"seed {self.seed}"
+        return "z" if self.z is not None else "w"
+
+
+@dataclass(frozen=True)
+class StyleSpec:
+    """What style each layer and pixel gets.
+
+    Attributes
+    ----------
+    anchors : latent anchors, mapped with ``psi`` / ``cutoff`` (w anchors are used as they are).
+    mix : interpolation weights over the anchors (the sliders); None = all weight on anchor 0.
+    interp : "lerp-w" (blend mapped styles) or "slerp-z" (blend z, then map).
+    layer_table : optional [num_ws, K] per-layer anchor weights (style mixing); overrides ``mix``.
+    masks : optional [K, Hm, Wm] painted per-pixel anchor weights over ``mask_extent`` of frame
+        coordinates (x0, y0, x1, y1); pixels outside use the table / mix style.
+    """
+
+    anchors: tuple[Anchor, ...] = (Anchor(seed=0),)
+    mix: tuple[float, ...] | None = None
+    interp: str = "lerp-w"
+    psi: float = 1.0
+    cutoff: int | None = None
+    layer_table: FrozenArray | None = None
+    masks: FrozenArray | None = None
+    mask_extent: tuple[float, float, float, float] = (-1.0, -1.0, 1.0, 1.0)
+    noise: str = "none"
+    ablate: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RenderRequest:
+    """One render: style + camera + output size; ``rect`` (x, y, w, h) renders a sub-rectangle only."""
+
+    style: StyleSpec
+    camera: Camera
+    size: tuple[int, int]  # (width, height)
+    rect: tuple[int, int, int, int] | None = None
+    stride: int = 1  # progressive pass: render every stride-th pixel (1 = all)
+    epoch: int = 0
+    id: int = field(default_factory=next_id)
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Result of a RenderRequest: read-only uint8 RGB [H, W, 3] (or None on error) plus timings."""
+
+    request_id: int
+    epoch: int
+    image: np.ndarray | None
+    seconds: float = 0.0
+    error: str | None = None
+    stride: int = 1
+    final: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
