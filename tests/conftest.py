@@ -1,0 +1,21 @@
+"""Shared test setup: offscreen Qt, and the official fixtures that must exist (fail, never skip)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(os.environ.get("INR_FIXTURES", ROOT.parent / "shared" / "fixtures"))
+
+
+@pytest.fixture(scope="session")
+def fixtures() -> Path:
+    """``../shared/fixtures``; a missing folder fails the test (CI must not skip parity checks)."""
+    if not FIXTURES.is_dir():
+        pytest.fail(f"official fixtures not found at {FIXTURES} (set INR_FIXTURES)")
+    return FIXTURES
