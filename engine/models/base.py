@@ -23,7 +23,11 @@ W_AVG_SEED = 0
 def _as_tensor(name: str, value: Any, device: torch.device) -> torch.Tensor:
     """Float32 tensor on `device`, or ValueError naming the argument."""
     try:
-        t = torch.as_tensor(np.asarray(value, dtype=np.float32) if not torch.is_tensor(value) else value)
+        if torch.is_tensor(value):
+            t = value
+        else:
+            a = np.asarray(value, dtype=np.float32)
+            t = torch.from_numpy(a if a.flags.writeable else a.copy())
     except (TypeError, ValueError) as e:
         raise ValueError(f"{name}: not a numeric array ({e})") from None
     t = t.to(device=device, dtype=torch.float32)

@@ -1,0 +1,383 @@
+"""CIPS (Anokhin et al., CVPR 2021): CIPSskip and CIPSres, exact re-implementation of the official code.
+
+#----------------------------------------------------------------------------
+# Every pixel is computed from its own coordinate: learned Fourier features (LFF) + a learned
+# per-position embedding sampled bilinearly (border clamp), then a stack of modulated 1x1 layers.
+# Parameter names equal the official state dict's, so official checkpoints load with load_state_dict.
+# Spec: shared/specs/cips.md.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from engine.models.base import Generator, NoiseArg
+from engine.models.layers import (
+    EqualLinear,
+    lrelu_gain,
+    modulated_per_pixel,
+    modulated_uniform,
+    pixel_norm,
+)
+
+LR_MLP = 0.01  # mapping lr multiplier: fixed by the official code, not stored in checkpoints
+PIXEL_CHUNK = 8192  # pixels per pass through the layer stack: bounds activation memory
+
+
+@dataclass(frozen=True)
+class CIPSConfig:
+    """Hyperparameters of a CIPS generator (official names in comments)."""
+
+    variant: str  # "skip" (CIPSskip) or "res" (CIPSres)
+    size: int  # side of the embedding grid = training resolution
+    hidden: int  # hidden_size / fc_dim: Fourier features = embedding channels
+    style_dim: int  # style_dim / latent: width of z and w
+    n_mlp: int  # mapping layers
+    widths: tuple[int, ...]  # output channels of each block (conv1 / linears.0 output is 512)
+    first_width: int = 512  # conv1 (skip) / linears.0 (res) output width
+
+    @staticmethod
+    def official(variant: str, size: int, hidden: int = 512, style_dim: int = 512, n_mlp: int = 8,
+                 channel_multiplier: int = 2) -> CIPSConfig:
+        """The widths the official constructor uses for this size and channel multiplier."""
+        cm = channel_multiplier
+        tail = [256 * cm, 128 * cm, 64 * cm, 32 * cm, 16 * cm] if variant == "skip" else \
+            [256 * cm, 128 * cm, 64 * cm, 64 * cm, 32 * cm]
+        table = [512, 512, 512, 512, *tail]
+        blocks = int(math.log2(size)) - 1
+        return CIPSConfig(variant, size, hidden, style_dim, n_mlp, tuple(table[:blocks]))
+
+
+class _Holder(nn.Module):
+    """A named parameter container (reproduces the official key nesting)."""
+
+
+class ModulatedConv(nn.Module):
+    """Official ModulatedConv2d with a 1x1 kernel: keys weight (1, Cout, Cin, 1, 1), modulation.*."""
+
+    def __init__(self, cin: int, cout: int, style_dim: int, demodulate: bool) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(1, cout, cin, 1, 1))
+        self.modulation = EqualLinear(style_dim, cin, bias_init=1.0)
+        self.demodulate = demodulate
+        self.scale = 1.0 / math.sqrt(cin)
+
+    def matrix(self) -> torch.Tensor:
+        return self.weight[0, :, :, 0, 0] * self.scale
+
+
+class StyledConv(nn.Module):
+    """Modulated 1x1 conv (demodulated) -> noise -> bias + leaky ReLU * sqrt(2)."""
+
+    def __init__(self, cin: int, cout: int, style_dim: int) -> None:
+        super().__init__()
+        self.conv = ModulatedConv(cin, cout, style_dim, demodulate=True)
+        self.noise = _Holder()
+        self.noise.weight = nn.Parameter(torch.zeros(1))
+        self.activate = _Holder()
+        self.activate.bias = nn.Parameter(torch.zeros(cout))
+
+
+class ToRGB(nn.Module):
+    """Modulated 1x1 conv to RGB without demodulation, plus bias (1, 3, 1, 1)."""
+
+    def __init__(self, cin: int, style_dim: int) -> None:
+        super().__init__()
+        self.bias = nn.Parameter(torch.zeros(1, 3, 1, 1))
+        self.conv = ModulatedConv(cin, 3, style_dim, demodulate=False)
+
+
+class ResBlock(nn.Module):
+    """CIPSres block: (conv2(conv1(h)) + skip(h)) / sqrt(2); skip is a bias-free 1x1 conv when widths differ."""
+
+    def __init__(self, cin: int, cout: int, style_dim: int) -> None:
+        super().__init__()
+        self.conv1 = StyledConv(cin, cout, style_dim)
+        self.conv2 = StyledConv(cout, cout, style_dim)
+        if cin != cout:
+            self.skip = nn.ModuleList([_Holder()])
+            self.skip[0].weight = nn.Parameter(torch.randn(cout, cin, 1, 1))
+
+
+class _PixelNorm(nn.Module):
+    pass
+
+
+# A style for one layer: per sample [B, Cin] ("uniform") or per pixel [P, Cin] of the current chunk.
+StyleFn = Callable[[int, ModulatedConv, slice], tuple[str, torch.Tensor]]
+
+
+class CIPSNetwork(nn.Module):
+    """The CIPS generator as a torch module with the official parameter names.
+
+    ``forward(coords [B, H, W, 2], w [B, w_dim])`` is differentiable (used by our trainer);
+    the inference path is `CIPSGenerator`, which shares `run_layers`.
+    """
+
+    def __init__(self, cfg: CIPSConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        sd, hid = cfg.style_dim, cfg.hidden
+        self.lff = _Holder()
+        self.lff.ffm = _Holder()
+        self.lff.ffm.conv = nn.Conv2d(2, hid, 1)
+        bound = math.sqrt(9 / 2)
+        nn.init.uniform_(self.lff.ffm.conv.weight, -bound, bound)
+        self.emb = _Holder()
+        self.emb.input = nn.Parameter(torch.randn(1, hid, cfg.size, cfg.size))
+        self.style = nn.ModuleList(
+            [_PixelNorm(), *[EqualLinear(sd, sd, lr_mul=LR_MLP) for _ in range(cfg.n_mlp)]]
+        )
+        cin = 2 * hid
+        if cfg.variant == "skip":
+            self.conv1 = StyledConv(cin, cfg.first_width, sd)
+            self.linears = nn.ModuleList()
+            self.to_rgbs = nn.ModuleList()
+            prev = cfg.first_width
+            for c in cfg.widths:
+                self.linears.append(StyledConv(prev, c, sd))
+                self.linears.append(StyledConv(c, c, sd))
+                self.to_rgbs.append(ToRGB(c, sd))
+                prev = c
+        elif cfg.variant == "res":
+            self.linears = nn.ModuleList([StyledConv(cin, cfg.first_width, sd)])
+            prev = cfg.first_width
+            for c in cfg.widths:
+                self.linears.append(ResBlock(prev, c, sd))
+                prev = c
+            self.to_rgb_last = ToRGB(prev, sd)
+        else:
+            raise ValueError(f"variant: expected 'skip' or 'res', got {cfg.variant!r}")
+        self._order = self._style_layers()
+
+    # ------------------------------------------------------------------ structure
+    def _style_layers(self) -> list[tuple[str, ModulatedConv]]:
+        """(official module name, its modulated conv) of every style-consuming module, execution order."""
+        out: list[tuple[str, ModulatedConv]] = []
+        if self.cfg.variant == "skip":
+            out.append(("conv1", self.conv1.conv))
+            for i, rgb in enumerate(self.to_rgbs):
+                out.append((f"linears.{2 * i}", self.linears[2 * i].conv))
+                out.append((f"linears.{2 * i + 1}", self.linears[2 * i + 1].conv))
+                out.append((f"to_rgbs.{i}", rgb.conv))
+        else:
+            out.append(("linears.0", self.linears[0].conv))
+            for i, blk in enumerate(self.linears[1:], start=1):
+                out.append((f"linears.{i}.conv1", blk.conv1.conv))
+                out.append((f"linears.{i}.conv2", blk.conv2.conv))
+            out.append(("to_rgb_last", self.to_rgb_last.conv))
+        return out
+
+    @property
+    def layer_names(self) -> list[str]:
+        return [name for name, _ in self._order]
+
+    @property
+    def noise_layers(self) -> list[str]:
+        return [n for n in self.layer_names if "rgb" not in n]
+
+    # ------------------------------------------------------------------ pieces
+    def mapping(self, z: torch.Tensor) -> torch.Tensor:
+        x = pixel_norm(z)
+        for layer in self.style[1:]:
+            x = lrelu_gain(layer(x))
+        return x
+
+    def features(self, coords: torch.Tensor, ablate: frozenset[str] = frozenset()) -> torch.Tensor:
+        """[Fourier features ; sampled embedding] at coords [..., 2] -> [..., 2*hidden]."""
+        lead = coords.shape[:-1]
+        flat = coords.reshape(-1, 2)
+        conv = self.lff.ffm.conv
+        if "fourier" in ablate:
+            ff = flat.new_zeros(flat.shape[0], self.cfg.hidden)
+        else:
+            ff = torch.sin(F.linear(flat, conv.weight[:, :, 0, 0], conv.bias))
+        if "embedding" in ablate:
+            emb = flat.new_zeros(flat.shape[0], self.cfg.hidden)
+        else:
+            emb = F.grid_sample(self.emb.input, flat[None, None], mode="bilinear",
+                                padding_mode="border", align_corners=False)[0, :, 0].t()
+        return torch.cat([ff, emb], dim=1).reshape(*lead, 2 * self.cfg.hidden)
+
+    def run_layers(self, x: torch.Tensor, style: StyleFn, noise: Callable[[int], torch.Tensor | None],
+                   pixels: slice) -> torch.Tensor:
+        """Layer stack on features x ([B, P, C] uniform styles or [P, C] per-pixel), returns RGB [.., P, 3].
+
+        ``style(index, conv, pixels)`` gives each style layer's modulation; ``noise(k)`` the k-th noise map
+        for these pixels ([B, P, 1] / [P, 1]) or None.
+        """
+        layers = iter(enumerate(self._order))
+        n_noise = 0
+
+        def styled(block: StyledConv, h: torch.Tensor) -> torch.Tensor:
+            nonlocal n_noise
+            idx, (_, conv) = next(layers)
+            y = self._modulate(h, conv, *style(idx, conv, pixels))
+            n = noise(n_noise)
+            n_noise += 1
+            if n is not None:
+                y = y + block.noise.weight * n
+            return lrelu_gain(y + block.activate.bias)
+
+        def rgb(block: ToRGB, h: torch.Tensor) -> torch.Tensor:
+            idx, (_, conv) = next(layers)
+            return self._modulate(h, conv, *style(idx, conv, pixels)) + block.bias.view(3)
+
+        if self.cfg.variant == "skip":
+            h = styled(self.conv1, x)
+            out: torch.Tensor | None = None
+            for i, to_rgb in enumerate(self.to_rgbs):
+                h = styled(self.linears[2 * i + 1], styled(self.linears[2 * i], h))
+                y = rgb(to_rgb, h)
+                out = y if out is None else out + y
+            assert out is not None
+            return out
+        h = styled(self.linears[0], x)
+        for blk in self.linears[1:]:
+            skip = h @ (blk.skip[0].weight[:, :, 0, 0].t() / math.sqrt(h.shape[-1])) \
+                if hasattr(blk, "skip") else h
+            h = (styled(blk.conv2, styled(blk.conv1, h)) + skip) / math.sqrt(2.0)
+        return rgb(self.to_rgb_last, h)
+
+    @staticmethod
+    def _modulate(h: torch.Tensor, conv: ModulatedConv, kind: str, s: torch.Tensor) -> torch.Tensor:
+        if kind == "uniform":
+            return modulated_uniform(h, conv.matrix(), s, conv.demodulate)
+        return modulated_per_pixel(h, conv.matrix(), s, conv.demodulate)
+
+    def forward(self, coords: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        """Differentiable render: coords [B, H, W, 2] frame coordinates, w [B, w_dim] -> [B, 3, H, W]."""
+        b, h, wd, _ = coords.shape
+        x = self.features(coords).reshape(b, h * wd, -1)
+        styles = [conv.modulation(w) for _, conv in self._order]
+        rgb = self.run_layers(x, lambda i, c, p: ("uniform", styles[i]), lambda k: None, slice(None))
+        return rgb.transpose(1, 2).reshape(b, 3, h, wd)
+
+
+def infer_config(sd: dict[str, torch.Tensor]) -> CIPSConfig:
+    """Every hyperparameter from the state dict's keys and shapes (spec §4.1). Raises KeyError/ValueError."""
+    if "conv1.conv.weight" in sd:
+        variant = "skip"
+        first = sd["conv1.conv.weight"].shape[1]
+        n_blocks = sum(1 for k in sd if k.startswith("to_rgbs.") and k.endswith(".conv.weight"))
+        widths = [sd[f"linears.{2 * i}.conv.weight"].shape[1] for i in range(n_blocks)]
+    elif "to_rgb_last.conv.weight" in sd:
+        variant = "res"
+        first = sd["linears.0.conv.weight"].shape[1]
+        n_blocks = sum(1 for k in sd if k.startswith("linears.") and k.endswith(".conv1.conv.weight"))
+        widths = [sd[f"linears.{i}.conv1.conv.weight"].shape[1] for i in range(1, n_blocks + 1)]
+    else:
+        raise ValueError("no conv1 (CIPSskip) or to_rgb_last (CIPSres) weights")
+    hidden = sd["lff.ffm.conv.weight"].shape[0]
+    emb = sd["emb.input"].shape
+    if len(emb) != 4 or emb[1] != hidden or emb[2] != emb[3]:
+        raise ValueError(f"emb.input has shape {tuple(emb)}, expected (1, {hidden}, S, S)")
+    n_mlp = sum(1 for k in sd if k.startswith("style.") and k.endswith(".weight"))
+    style_dim = sd["style.1.weight"].shape[1]
+    if any(k.endswith(".bias") and sd[k].ndim == 4 and ".conv" not in k and "rgb" not in k for k in sd):
+        raise ValueError("sin/sinrelu activations (never released) are not supported")
+    return CIPSConfig(variant, emb[2], hidden, style_dim, n_mlp, tuple(widths), first)
+
+
+class CIPSGenerator(Generator):
+    """Inference wrapper of `CIPSNetwork` implementing the public `Generator` API."""
+
+    ablations = frozenset({"embedding", "fourier"})
+
+    def __init__(self, net: CIPSNetwork, device: torch.device | str = "cpu", source: str = "") -> None:
+        super().__init__(device, source)
+        self.net = net.eval().requires_grad_(False).to(self.device)
+        cfg = net.cfg
+        self.cfg = cfg
+        self.family = f"cips-{cfg.variant}"
+        self.resolution = cfg.size
+        self.z_dim = self.w_dim = cfg.style_dim
+        self.num_ws = len(net.layer_names)
+
+    @classmethod
+    def from_state_dict(cls, sd: dict[str, torch.Tensor], device: torch.device | str = "cpu",
+                        source: str = "") -> CIPSGenerator:
+        net = CIPSNetwork(infer_config(sd))
+        net.load_state_dict({k: v.float() for k, v in sd.items()}, strict=True)
+        return cls(net, device, source)
+
+    def parameters(self) -> list[torch.Tensor]:
+        return list(self.net.parameters())
+
+    def layer_names(self) -> list[str]:
+        return self.net.layer_names
+
+    def to(self, device: torch.device | str) -> CIPSGenerator:
+        self.device = torch.device(device)
+        self.net.to(self.device)
+        self._w_avg = None if self._w_avg is None else self._w_avg.to(self.device)
+        return self
+
+    def _map(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net.mapping(z)
+
+    def _synthesize(self, ws: torch.Tensor, grid: torch.Tensor | None, weights: torch.Tensor | None,
+                    noise: NoiseArg, ablate: frozenset[str]) -> torch.Tensor:
+        if grid is None:
+            lin = torch.linspace(-1.0, 1.0, self.resolution, device=self.device)
+            grid = torch.stack(torch.meshgrid(lin, lin, indexing="xy"), dim=-1)
+        h, w = grid.shape[:2]
+        n_pix = h * w
+        coords = grid.reshape(n_pix, 2)
+        b = 1 if weights is not None else ws.shape[0]
+        noise_maps = self._noise_maps(noise, b, h, w)
+        out = torch.empty(b, n_pix, 3, device=self.device)
+        style = self._style_fn(ws, weights, n_pix)
+        for start in range(0, n_pix, PIXEL_CHUNK):
+            px = slice(start, min(start + PIXEL_CHUNK, n_pix))
+            x = self.net.features(coords[px], ablate)
+            if weights is None:
+                x = x[None].expand(b, -1, -1)
+
+            def noise_at(k: int, px: slice = px) -> torch.Tensor | None:
+                if noise_maps is None:
+                    return None
+                n = noise_maps[k][:, px, None]
+                return n if weights is None else n[0]
+
+            out[:, px] = self.net.run_layers(x, style, noise_at, px)
+        return out.transpose(1, 2).reshape(b, 3, h, w)
+
+    def _style_fn(self, ws: torch.Tensor, weights: torch.Tensor | None, n_pix: int) -> StyleFn:
+        """Per-layer modulation styles: per sample, or per pixel from the anchor weights."""
+        convs = [conv for _, conv in self.net._order]
+        if weights is None:
+            styles = [c.modulation(ws[:, i]) for i, c in enumerate(convs)]
+            return lambda i, conv, px: ("uniform", styles[i])
+        # s(p) = A (Σ_k a_k(p) w_k) / sqrt(sd) + b = Σ_k a_k(p) (A w_k / sqrt(sd)) + b
+        proj = [c.modulation.project(ws[:, i]) for i, c in enumerate(convs)]
+        wmaps = weights.reshape(self.num_ws, n_pix, -1)
+
+        def per_pixel(i: int, conv: ModulatedConv, px: slice) -> tuple[str, torch.Tensor]:
+            return "pixel", torch.addmm(conv.modulation.bias, wmaps[i, px], proj[i])
+
+        return per_pixel
+
+    def _noise_maps(self, noise: NoiseArg, b: int, h: int, w: int) -> list[torch.Tensor] | None:
+        """One [B, H*W] map per StyledConv: None (no noise), fresh N(0, 1), or given arrays."""
+        n_layers = len(self.net.noise_layers)
+        if isinstance(noise, str):
+            if noise == "none":
+                return None
+            return [torch.randn(b, h * w, device=self.device) for _ in range(n_layers)]
+        maps = list(noise) if isinstance(noise, Sequence) else []
+        if len(maps) != n_layers:
+            raise ValueError(f"noise: expected {n_layers} maps (one per StyledConv), got {len(maps)}")
+        out = []
+        for m in maps:
+            t = torch.as_tensor(m, dtype=torch.float32, device=self.device)
+            if t.numel() != b * h * w:
+                raise ValueError(f"noise: each map must hold B*H*W = {b}*{h}*{w} values")
+            out.append(t.reshape(b, h * w))
+        return out

@@ -1,0 +1,67 @@
+"""Shared layers of the StyleGAN-family generators: equalised linear maps and modulated 1x1 layers.
+
+Activations are channels-last ``[..., P, C]`` (P = pixels), so a 1x1 convolution is one matrix product.
+A modulated layer takes its style either per sample (``[B, Cin]``: fold style and demodulation into
+the weight once, one batched GEMM) or per pixel (``[P, Cin]``: the exact two-GEMM form
+y = d ⊙ (cW)(s ⊙ x), d = rsqrt((c²W²)(s ⊙ s) + eps)).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+SQRT2 = math.sqrt(2.0)
+DEMOD_EPS = 1e-8
+
+
+def lrelu_gain(x: torch.Tensor) -> torch.Tensor:
+    """StyleGAN's fused leaky ReLU tail: lrelu(x, 0.2) * sqrt(2) (in place when no grad is needed)."""
+    if torch.is_grad_enabled() and x.requires_grad:
+        return F.leaky_relu(x, 0.2) * SQRT2
+    return F.leaky_relu_(x, 0.2).mul_(SQRT2)
+
+
+def pixel_norm(x: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+    return x * torch.rsqrt(x.square().mean(dim=-1, keepdim=True) + eps)
+
+
+class EqualLinear(nn.Module):
+    """Linear map with run-time weight scale lr_mul / sqrt(in) and bias scale lr_mul (keys weight, bias)."""
+
+    def __init__(self, in_dim: int, out_dim: int, lr_mul: float = 1.0, bias_init: float = 0.0) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(out_dim, in_dim) / lr_mul)
+        self.bias = nn.Parameter(torch.full((out_dim,), float(bias_init)))
+        self.scale = lr_mul / math.sqrt(in_dim)
+        self.lr_mul = lr_mul
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.linear(x, self.weight * self.scale, self.bias * self.lr_mul)
+
+    def project(self, x: torch.Tensor) -> torch.Tensor:
+        """The linear part without bias (styles are affine: mix the projections, then add the bias)."""
+        return F.linear(x, self.weight * self.scale)
+
+
+def modulated_uniform(
+    x: torch.Tensor, weight: torch.Tensor, s: torch.Tensor, demodulate: bool
+) -> torch.Tensor:
+    """Fold per-sample styles into the weight: x [B, P, Cin], weight [Cout, Cin] (already scaled), s [B, Cin]."""
+    w = weight[None] * s[:, None, :]
+    if demodulate:
+        w = w * torch.rsqrt(w.square().sum(dim=2, keepdim=True) + DEMOD_EPS)
+    return torch.bmm(x, w.transpose(1, 2))
+
+
+def modulated_per_pixel(
+    x: torch.Tensor, weight: torch.Tensor, s: torch.Tensor, demodulate: bool
+) -> torch.Tensor:
+    """Per-pixel styles, exact two-GEMM form: x [P, Cin], weight [Cout, Cin] (already scaled), s [P, Cin]."""
+    y = (x * s) @ weight.t()
+    if demodulate:
+        y = y * torch.rsqrt(s.square() @ weight.square().t() + DEMOD_EPS)
+    return y
