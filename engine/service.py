@@ -1,0 +1,224 @@
+"""One engine thread that owns the generator: newest-request-wins renders, cancellable jobs, sync mode.
+
+Callbacks run on the engine thread (or inline with ``sync=True``); a GUI bridges them to its own thread.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import threading
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from engine.errors import CheckpointError, RenderCancelled
+from engine.renderer import CancelToken, render_request
+from engine.types import Frame, RenderRequest, next_id
+
+if TYPE_CHECKING:
+    from engine.models.base import Generator
+
+FrameCallback = Callable[[Frame], None]
+ProgressCallback = Callable[[float], None]
+JobFn = Callable[["Generator | None", CancelToken, ProgressCallback], Any]
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """Outcome of a model load: the new epoch and model facts, or an error (the old model stays)."""
+
+    job_id: int
+    epoch: int
+    info: dict[str, Any] | None = None
+    layer_names: tuple[str, ...] = ()
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class JobResult:
+    job_id: int
+    value: Any = None
+    error: str | None = None
+    cancelled: bool = False
+
+
+@dataclass
+class _Render:
+    request: RenderRequest
+    on_frame: FrameCallback
+    passes: tuple[int, ...]
+
+
+@dataclass
+class _Job:
+    fn: Callable[[], None]
+    token: CancelToken = field(default_factory=CancelToken)
+
+
+def _one_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
+
+
+class RenderService:
+    """The engine thread.
+
+    Parameters
+    ----------
+    sync
+        Run every job inline on the caller's thread (deterministic tests).
+    generator
+        An already loaded generator to start with.
+    """
+
+    def __init__(self, sync: bool = False, generator: Generator | None = None) -> None:
+        self.sync = sync
+        self._gen = generator
+        self._epoch = 0 if generator is None else 1
+        self._cond = threading.Condition()
+        self._pending: _Render | None = None
+        self._jobs: collections.deque[_Job] = collections.deque()
+        self._running: _Job | None = None
+        self._stopped = False
+        self._thread: threading.Thread | None = None
+        if not sync:
+            self._thread = threading.Thread(target=self._loop, name="engine", daemon=True)
+            self._thread.start()
+
+    @property
+    def epoch(self) -> int:
+        """Increments whenever the generator changes; frames carry the epoch they were rendered in."""
+        return self._epoch
+
+    @property
+    def generator(self) -> Generator | None:
+        """The current model (touch it only from jobs running on the engine thread)."""
+        return self._gen
+
+    # ------------------------------------------------------------------ requests
+    def load(self, path: str, device: str = "auto", on_done: Callable[[LoadResult], None] | None = None,
+             **options: Any) -> int:
+        """Load a checkpoint on the engine thread; on failure the current model stays."""
+        job_id = next_id()
+
+        def run() -> None:
+            from engine import load_generator
+
+            try:
+                g = load_generator(path, device=device, **options)
+            except (CheckpointError, ValueError, RuntimeError, MemoryError) as e:
+                result = LoadResult(job_id, self._epoch, error=_one_line(e))
+            else:
+                self._gen = g
+                self._epoch += 1
+                result = LoadResult(job_id, self._epoch, dict(g.info), tuple(g.layer_names()))
+            if on_done is not None:
+                on_done(result)
+
+        self._enqueue(_Job(run))
+        return job_id
+
+    def render(self, request: RenderRequest, on_frame: FrameCallback, passes: Sequence[int] = (1,)) -> None:
+        """Queue a render; it replaces a render still waiting (newest wins). ``passes`` are strides of
+        progressive passes (e.g. (4, 1)): each pass delivers a Frame; remaining passes are skipped when a
+        newer request arrives."""
+        item = _Render(request, on_frame, tuple(passes) or (1,))
+        if self.sync:
+            self._run_render(item)
+            return
+        with self._cond:
+            self._pending = item
+            self._cond.notify()
+
+    def submit(self, fn: JobFn, on_done: Callable[[JobResult], None] | None = None,
+               on_progress: ProgressCallback | None = None) -> CancelToken:
+        """Run ``fn(generator, token, progress)`` on the engine thread; returns its cancel token."""
+        job = _Job(lambda: None)
+        job_id = next_id()
+
+        def run() -> None:
+            try:
+                value = fn(self._gen, job.token, on_progress or (lambda f: None))
+                result = JobResult(job_id, value)
+            except RenderCancelled:
+                result = JobResult(job_id, cancelled=True)
+            except Exception as e:  # errors travel back as values; the loop never dies
+                traceback.print_exc()
+                result = JobResult(job_id, error=_one_line(e))
+            if on_done is not None:
+                on_done(result)
+
+        job.fn = run
+        self._enqueue(job)
+        return job.token
+
+    def cancel_jobs(self) -> None:
+        """Cancel the running job and drop waiting ones (renders are not affected)."""
+        with self._cond:
+            for j in self._jobs:
+                j.token.cancel()
+            if self._running is not None:
+                self._running.token.cancel()
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """Cancel everything and join the engine thread."""
+        self.cancel_jobs()
+        with self._cond:
+            self._stopped = True
+            self._pending = None
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    # ------------------------------------------------------------------ engine thread
+    def _enqueue(self, job: _Job) -> None:
+        if self.sync:
+            job.fn()
+            return
+        with self._cond:
+            self._jobs.append(job)
+            self._cond.notify()
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                while not self._stopped and self._pending is None and not self._jobs:
+                    self._cond.wait()
+                if self._stopped:
+                    return
+                item: _Render | _Job
+                if self._pending is not None:  # interactive renders go before queued jobs
+                    item, self._pending = self._pending, None
+                else:
+                    item = self._jobs.popleft()
+                    self._running = item
+            try:
+                if isinstance(item, _Render):
+                    self._run_render(item)
+                elif not item.token.cancelled:
+                    item.fn()
+            except Exception:
+                traceback.print_exc()
+            finally:
+                with self._cond:
+                    self._running = None
+
+    def _newer_waiting(self) -> bool:
+        return self._pending is not None or self._stopped
+
+    def _run_render(self, item: _Render) -> None:
+        req = item.request
+        g = self._gen
+        for i, stride in enumerate(item.passes):
+            last = i == len(item.passes) - 1
+            if g is None:
+                frame = Frame(req.id, self._epoch, None, error="no model loaded")
+            else:
+                r = dataclasses.replace(req, stride=stride)
+                frame = render_request(g, r)
+                frame = dataclasses.replace(frame, epoch=self._epoch, final=last or frame.error is not None)
+            item.on_frame(frame)
+            if frame.error is not None or (not last and not self.sync and self._newer_waiting()):
+                return
