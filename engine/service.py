@@ -49,6 +49,7 @@ class _Render:
     request: RenderRequest
     on_frame: FrameCallback
     passes: tuple[int, ...]
+    interruptible: bool = False
 
 
 @dataclass
@@ -81,6 +82,7 @@ class RenderService:
         self._pending: _Render | None = None
         self._jobs: collections.deque[_Job] = collections.deque()
         self._running: _Job | None = None
+        self._refining: CancelToken | None = None  # token of an interruptible refinement pass in progress
         self._stopped = False
         self._thread: threading.Thread | None = None
         if not sync:
@@ -110,6 +112,9 @@ class RenderService:
                 g = load_generator(path, device=device, **options)
             except (CheckpointError, ValueError, RuntimeError, MemoryError) as e:
                 result = LoadResult(job_id, self._epoch, error=_one_line(e))
+            except Exception as e:  # an unexpected loader bug must still answer, or the caller waits forever
+                traceback.print_exc()
+                result = LoadResult(job_id, self._epoch, error=f"{path}: {type(e).__name__}: {_one_line(e)}")
             else:
                 self._gen = g
                 self._epoch += 1
@@ -120,16 +125,21 @@ class RenderService:
         self._enqueue(_Job(run))
         return job_id
 
-    def render(self, request: RenderRequest, on_frame: FrameCallback, passes: Sequence[int] = (1,)) -> None:
+    def render(self, request: RenderRequest, on_frame: FrameCallback, passes: Sequence[int] = (1,),
+               interruptible: bool = False) -> None:
         """Queue a render; it replaces a render still waiting (newest wins). ``passes`` are strides of
         progressive passes (e.g. (4, 1)): each pass delivers a Frame; remaining passes are skipped when a
-        newer request arrives."""
-        item = _Render(request, on_frame, tuple(passes) or (1,))
+        newer request arrives. With ``interruptible`` a refinement pass (any pass after the first) that is
+        running when a newer request arrives stops between tiles and delivers no frame; the first pass
+        always completes, so a stream of requests (a drag) keeps showing frames."""
+        item = _Render(request, on_frame, tuple(passes) or (1,), interruptible)
         if self.sync:
             self._run_render(item)
             return
         with self._cond:
             self._pending = item
+            if self._refining is not None:
+                self._refining.cancel()
             self._cond.notify()
 
     def submit(self, fn: JobFn, on_done: Callable[[JobResult], None] | None = None,
@@ -217,7 +227,21 @@ class RenderService:
                 frame = Frame(req.id, self._epoch, None, error="no model loaded")
             else:
                 r = dataclasses.replace(req, stride=stride)
-                frame = render_request(g, r)
+                token = None
+                if item.interruptible and i > 0 and not self.sync:
+                    token = CancelToken()
+                    with self._cond:
+                        if self._newer_waiting():
+                            return
+                        self._refining = token
+                try:
+                    frame = render_request(g, r, cancel=token)
+                except RenderCancelled:
+                    return
+                finally:
+                    if token is not None:
+                        with self._cond:
+                            self._refining = None
                 frame = dataclasses.replace(frame, epoch=self._epoch, final=last or frame.error is not None)
             item.on_frame(frame)
             if frame.error is not None or (not last and not self.sync and self._newer_waiting()):
