@@ -58,6 +58,18 @@ class _Job:
     token: CancelToken = field(default_factory=CancelToken)
 
 
+def render_job(request: RenderRequest) -> JobFn:
+    """A `RenderService.submit` job that renders ``request`` (cancellable between tiles) and returns its
+    Frame: for renders that must not take the interactive newest-wins slot (thumbnails, saving)."""
+
+    def run(g: Generator | None, token: CancelToken, progress: ProgressCallback) -> Frame:
+        if g is None:
+            return Frame(request.id, request.epoch, None, error="no model loaded")
+        return render_request(g, request, cancel=token)
+
+    return run
+
+
 def _one_line(e: BaseException) -> str:
     text = str(e).strip()
     return text.splitlines()[0] if text else type(e).__name__

@@ -44,3 +44,17 @@ def test_unexpected_load_error_is_reported(monkeypatch, tmp_path: Path) -> None:
     out: list[LoadResult] = []
     svc.load(str(tmp_path / "x.pkl"), on_done=out.append)
     assert out[0].error is not None and "loader module missing" in out[0].error and out[0].epoch == 0
+
+
+def test_render_job_matches_render(fixtures: Path) -> None:
+    from engine.service import JobResult, render_job
+
+    svc = RenderService(sync=True)
+    svc.load(str(fixtures / "cips" / "cips_skip_32.pt"), device="cpu")
+    req = RenderRequest(StyleSpec(), Camera(center=(0.3, 0.1)), (12, 10))
+    frames: list[Frame] = []
+    svc.render(req, frames.append)
+    out: list[JobResult] = []
+    svc.submit(render_job(req), out.append)
+    assert out[0].error is None and out[0].value.image.shape == (10, 12, 3)
+    assert (out[0].value.image == frames[0].image).all()
