@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -51,32 +51,54 @@ def bands(height: int, width: int, tile_pixels: int = TILE_PIXELS) -> Iterator[t
         yield y0, min(rows, height - y0)
 
 
+StylesFn = Callable[[np.ndarray], tuple[np.ndarray, "np.ndarray | None"]]
+GridFn = Callable[[int, int], np.ndarray]
+
+
+def spec_styles(g: Generator, style: StyleSpec) -> StylesFn:
+    """Band grid -> (ws, weights) for a StyleSpec; anchors are mapped once, masks sampled per band."""
+    if style.masks is None:
+        ws, _ = resolve_style(g, style, np.zeros((1, 1, 2), np.float32))
+        return lambda grid: (ws, None)
+    return lambda grid: resolve_style(g, style, grid)
+
+
+def render_bands(
+    g: Generator,
+    styles: StylesFn,
+    band_grid: GridFn,
+    height: int,
+    width: int,
+    noise: str | Sequence[Any] = "none",
+    ablate: Sequence[str] = (),
+    cancel: CancelToken | None = None,
+    tile_pixels: int = TILE_PIXELS,
+) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield (y0, float [B, 3, rows, W]) row band by row band; ``band_grid(y0, rows)`` gives each band's
+    coordinates. Pixels are independent, so bands equal the same rows of an untiled render."""
+    for y0, rows in bands(height, width, tile_pixels):
+        if cancel is not None:
+            cancel.check()
+        grid = band_grid(y0, rows)
+        ws, weights = styles(grid)
+        yield y0, g.synthesis(ws, grid=grid, weights=weights, noise=noise, ablate=ablate)
+
+
 def render_float(
     g: Generator,
     style: StyleSpec,
     grid: np.ndarray,
     cancel: CancelToken | None = None,
-    progress: Callable[[float], None] | None = None,
     tile_pixels: int = TILE_PIXELS,
 ) -> np.ndarray:
-    """Float render [B, 3, H, W] of an explicit grid in row bands (each band equals the same rows of an
-    untiled render, since pixels are independent)."""
+    """Float render [B, 3, H, W] of an explicit grid, tiled in row bands."""
     h, w = grid.shape[:2]
-    ws, weights = resolve_style(g, style, grid)
     out: np.ndarray | None = None
-    done = 0
-    for y0, rows in bands(h, w, tile_pixels):
-        if cancel is not None:
-            cancel.check()
-        part = g.synthesis(ws, grid=grid[y0:y0 + rows],
-                           weights=None if weights is None else weights[y0:y0 + rows],
-                           noise=style.noise, ablate=style.ablate)
+    for y0, part in render_bands(g, spec_styles(g, style), lambda y, r: grid[y:y + r], h, w,
+                                 style.noise, style.ablate, cancel, tile_pixels):
         if out is None:
             out = np.empty((part.shape[0], 3, h, w), np.float32)
-        out[:, :, y0:y0 + rows] = part
-        done += rows
-        if progress is not None:
-            progress(done / h)
+        out[:, :, y0:y0 + part.shape[2]] = part
     assert out is not None
     return out
 

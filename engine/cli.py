@@ -1,0 +1,250 @@
+"""Headless command line: info, render, export (and train when available); imports no Qt.
+
+Errors print one line to stderr and exit with code 2; nothing is left behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from engine.errors import CheckpointError, RenderCancelled
+
+if TYPE_CHECKING:
+    from engine.models.base import Generator
+
+EXIT_ERROR = 2
+
+
+class CliError(Exception):
+    """A user error: printed as one line, exit code 2."""
+
+
+def _add_style_camera(p: argparse.ArgumentParser) -> None:
+    p.add_argument("checkpoint", help="checkpoint file (.pt, .pkl, .safetensors) or 'default'")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--seed", type=int, action="append", help="latent seed (repeat for a batch)")
+    src.add_argument("--z", type=Path, help="z as .npy, [B, z_dim] or [z_dim]")
+    src.add_argument("--w", type=Path, help="w as .npy, [B, w_dim] or [B, num_ws, w_dim] (used as is)")
+    p.add_argument("--psi", type=float, default=1.0, help="truncation psi (default 1 = none)")
+    p.add_argument("--cutoff", type=int, default=None, help="truncate only the first K style rows")
+    p.add_argument("--size", type=int, nargs=2, metavar=("W", "H"), help="output size (default native)")
+    p.add_argument("--center", type=float, nargs=2, metavar=("X", "Y"), default=(0.0, 0.0),
+                   help="view centre in frame coordinates (training frame is [-1, 1], y down)")
+    p.add_argument("--zoom", type=float, default=1.0, help="zoom (< 1 extrapolates beyond the frame)")
+    p.add_argument("--rotate", type=float, default=0.0, help="rotation in degrees")
+    p.add_argument("--grid", type=Path, help="explicit [H, W, 2] frame-coordinate grid as .npy")
+    p.add_argument("--noise", choices=("none", "random"), default="none")
+    p.add_argument("--ablate", choices=("embedding", "fourier"), action="append", default=[])
+    p.add_argument("--device", default="cpu", help="cpu, cuda or auto (default cpu)")
+    p.add_argument("--out", type=Path, required=True, help="output file")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="main.py",
+        description="Explorer for coordinate-based image generators. Without a subcommand: open the GUI "
+                    "(optionally on CHECKPOINT).",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    p = sub.add_parser("info", help="print a checkpoint's family, resolution, dims and parameter count")
+    p.add_argument("checkpoint")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p = sub.add_parser("render", help="render to .png (8-bit, recipe embedded) or .npy (float32 [B,3,H,W])")
+    _add_style_camera(p)
+    p = sub.add_parser("export", help="render a large image in tiles (bounded memory) to .png or .tif")
+    _add_style_camera(p)
+    p.add_argument("--bits", type=int, choices=(8, 16), default=8, help="bits per channel (PNG)")
+    p.add_argument("--tile-pixels", type=int, default=128 * 128, help="pixels per tile (memory bound)")
+    try:
+        from engine.training.cli import add_train_parser
+    except ImportError:
+        pass
+    else:
+        add_train_parser(sub)
+    return parser
+
+
+def _load(args: argparse.Namespace) -> Generator:
+    from engine import load_generator
+
+    return load_generator(args.checkpoint, device=args.device if "device" in args else "cpu")
+
+
+def _np_load(path: Path, name: str) -> np.ndarray:
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as e:
+        raise CliError(f"--{name} {path}: cannot read .npy ({str(e).splitlines()[0]})") from None
+
+
+def styles_from_args(g: Generator, args: argparse.Namespace) -> tuple[np.ndarray, dict[str, Any]]:
+    """ws [B, num_ws, w_dim] and the recipe fields describing them."""
+    from engine.styles import z_from_seed
+
+    fields: dict[str, Any] = {"psi": args.psi, "cutoff": args.cutoff}
+    if args.w is not None:
+        ws = _ws_from_file(g, args.w)
+        fields["w_file"] = str(args.w)
+        return ws, fields
+    if args.z is not None:
+        z = _np_load(args.z, "z")
+        fields["z"] = np.asarray(z, np.float32).reshape(-1, g.z_dim).tolist() if z.size % g.z_dim == 0 else None
+    else:
+        seeds = args.seed or [0]
+        z = np.stack([z_from_seed(s, g.z_dim) for s in seeds])
+        fields["seeds"] = seeds
+    try:
+        return g.mapping(z, psi=args.psi, cutoff=args.cutoff), fields
+    except ValueError as e:
+        raise CliError(f"--z: {e}" if args.z is not None else str(e)) from None
+
+
+def _ws_from_file(g: Generator, path: Path) -> np.ndarray:
+    w = np.asarray(_np_load(path, "w"), np.float32)
+    if w.ndim == 1:
+        w = w[None]
+    try:
+        return g.check_ws(w).cpu().numpy()
+    except ValueError as e:
+        raise CliError(f"--w: {e}") from None
+
+
+def camera_from_args(g: Generator, args: argparse.Namespace) -> tuple[Any, np.ndarray | None, tuple[int, int]]:
+    from engine.types import Camera
+
+    grid = None
+    if args.grid is not None:
+        grid = np.asarray(_np_load(args.grid, "grid"), np.float32)
+        if grid.ndim != 3 or grid.shape[2] != 2:
+            raise CliError(f"--grid: expected an [H, W, 2] array, got shape {list(grid.shape)}")
+        size = (grid.shape[1], grid.shape[0])
+    else:
+        size = tuple(args.size) if args.size else (g.resolution, g.resolution)
+    if size[0] < 1 or size[1] < 1:
+        raise CliError(f"--size: width and height must be >= 1, got {size[0]} {size[1]}")
+    if not np.isfinite(args.zoom) or args.zoom <= 0:
+        raise CliError(f"--zoom: must be a positive number, got {args.zoom}")
+    cam = Camera(center=(args.center[0], args.center[1]), zoom=args.zoom, rotation=args.rotate)
+    return cam, grid, (int(size[0]), int(size[1]))
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    g = _load(args)
+    info = g.info
+    if args.json:
+        print(json.dumps(info))
+        return 0
+    print(f"file:        {args.checkpoint}")
+    print(f"family:      {info['family']}")
+    print(f"resolution:  {info['resolution']} x {info['resolution']}")
+    print(f"z_dim:       {info['z_dim']}")
+    print(f"w_dim:       {info['w_dim']}")
+    print(f"num_ws:      {info['num_ws']}")
+    print(f"parameters:  {info['num_params']:,}")
+    print(f"ablations:   {', '.join(info['ablations']) or 'none'}")
+    return 0
+
+
+def _numbered(out: Path, i: int, n: int) -> Path:
+    return out if n == 1 else out.with_name(f"{out.stem}_{i:04d}{out.suffix}")
+
+
+def _run_images(args: argparse.Namespace, tiled: bool) -> int:
+    from engine.coords import camera_grid
+    from engine.export import export_image, make_recipe
+
+    out: Path = args.out
+    ext = out.suffix.lower()
+    allowed = (".png", ".tif", ".tiff") if tiled else (".png", ".npy")
+    if ext not in allowed:
+        raise CliError(f"--out {out}: unsupported type {ext or '(none)'} (use {', '.join(allowed)})")
+    if not out.parent.is_dir() if str(out.parent) else False:
+        raise CliError(f"--out {out}: directory {out.parent} does not exist")
+    g = _load(args)
+    cam, grid, size = camera_from_args(g, args)
+    ws, fields = styles_from_args(g, args)
+    noise, ablate = args.noise, tuple(args.ablate)
+    if ablate:
+        bad = [a for a in ablate if a not in g.ablations]
+        if bad:
+            raise CliError(f"--ablate: the {g.family} family has no {bad[0]} to zero")
+    fields.update(camera={"center": list(cam.center), "zoom": cam.zoom, "rotation": cam.rotation},
+                  size=list(size), noise=noise, ablate=list(ablate), grid_file=str(args.grid) if grid is not None else None)
+    if ext == ".npy":
+        full = grid if grid is not None else camera_grid(cam, *size)
+        from engine.renderer import render_bands
+
+        res = np.empty((ws.shape[0], 3, size[1], size[0]), np.float32)
+        for y0, part in render_bands(g, lambda gr: (ws, None), lambda y, r: full[y:y + r], size[1], size[0],
+                                     noise, ablate):
+            res[:, :, y0:y0 + part.shape[2]] = part
+        _save_npy_atomic(out, res)
+        print(f"wrote {out} {list(res.shape)}")
+        return 0
+    bar = None
+    for i in range(ws.shape[0]):
+        target = _numbered(out, i, ws.shape[0])
+        recipe = make_recipe(g, **fields, sample=i)
+        if "seeds" in fields:
+            recipe["seed"] = fields["seeds"][i]
+        progress = None
+        if tiled:
+            from tqdm import tqdm
+
+            bar = tqdm(total=size[1], unit="row", desc=target.name, file=sys.stderr)
+            progress = lambda done, total, bar=bar: bar.update(done - bar.n)  # noqa: E731
+        try:
+            export_image(g, lambda gr, i=i: (ws[i:i + 1], None), target, size, camera=cam, grid=grid,
+                         noise=noise, ablate=ablate, recipe=recipe, bits=getattr(args, "bits", 8),
+                         progress=progress, tile_pixels=getattr(args, "tile_pixels", 128 * 128))
+        finally:
+            if bar is not None:
+                bar.close()
+        print(f"wrote {target} ({size[0]} x {size[1]})")
+    return 0
+
+
+def _save_npy_atomic(out: Path, arr: np.ndarray) -> None:
+    from engine.image_writers import AtomicFile
+
+    f = AtomicFile(out)
+    try:
+        np.save(f.file, arr)
+        f.commit()
+    except BaseException:
+        f.abort()
+        raise
+
+
+def run_cli(argv: Sequence[str]) -> int:
+    """Parse and run a subcommand; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(list(argv))
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        if args.command == "info":
+            return cmd_info(args)
+        if args.command in ("render", "export"):
+            return _run_images(args, tiled=args.command == "export")
+        if args.command == "train":
+            from engine.training.cli import run_train
+
+            return int(run_train(args))
+    except (CheckpointError, CliError, ValueError, OSError) as e:
+        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        print(f"error: {msg}", file=sys.stderr)
+        return EXIT_ERROR
+    except (KeyboardInterrupt, RenderCancelled):
+        print("cancelled: no file written", file=sys.stderr)
+        return 130
+    parser.error(f"unknown command {args.command}")
+    return EXIT_ERROR
