@@ -1,0 +1,323 @@
+"""INR-GAN (Skorokhodov et al. 2021) generator: the official network pickles, exact at the native grid.
+
+Camera grids are our extension (specs/inrgan.md §3). The official model renders one left/top-aligned
+r x r grid per scale with y pointing up; the adapter maps a frame point (x right, y down, identity camera
+= linspace(-1, 1, N)) to continuous native pixel indices P = (u + 1)(N - 1)/2 and, with nearest upsampling,
+evaluates its chain of ancestors: at every coarser scale r the pixel floor(P r / N), with that pixel's own
+coordinates and embeddings (which reproduces the native image exactly); at the finest scale the sin/cos
+features at the exact continuous coordinate and the const embeddings of pixel floor(P). Embedding indices
+outside the frame are clamped to the border. The -bil variant (bilinear upsampling + instance norm) couples
+all pixels: it renders its native image exactly, and other grids sample that image bilinearly.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from engine.checkpoints.network_pickle import PersistentRecord
+from engine.errors import CheckpointError
+from engine.models.base import Generator, NoiseArg
+from engine.models.inrgan_config import Block, ConfigError, InrGanConfig, infer_config, to_device
+from engine.models.inrgan_layers import Styles, fmm_forward, fuser_features, instance_norm, torgb_forward
+
+SNAP = 1e-3  # grid points this close (in native pixels) to a native pixel are that pixel
+
+
+class InrGanGenerator(Generator):
+    """INR-GAN / INR-GAN-bil from an official snapshot's ``G_ema`` (see module docstring for grids).
+
+    Attributes
+    ----------
+    config : InrGanConfig
+        Architecture and weights inferred from the pickle.
+    chunk_pixels : int
+        Output points (times batch) rendered at once on the pixel-independent path; bounds memory.
+    """
+
+    family = "inrgan"
+    ablations = frozenset({"embedding", "fourier"})
+    chunk_pixels = 1 << 16
+
+    def __init__(self, config: InrGanConfig, device: torch.device | str, source: str) -> None:
+        super().__init__(device, source)
+        self.config = config
+        to_device(config, self.device)
+        self.resolution = config.resolution
+        self.z_dim, self.w_dim, self.num_ws = config.z_dim, config.w_dim, config.num_ws
+        self.pixel_independent = config.upsampling == "nearest" and not any(
+            layer.instance_norm for b in config.blocks for layer in b.layers
+        )
+
+    @classmethod
+    def from_snapshot(cls, snapshot: dict[str, Any], device: torch.device | str, source: str) -> InrGanGenerator:
+        """Build from `load_network_pickle`'s dict (uses ``G_ema``); CheckpointError if not INR-GAN."""
+        g = snapshot.get("G_ema")
+        if not isinstance(g, PersistentRecord):
+            raise CheckpointError(f"{source}: no G_ema generator record")
+        try:
+            return cls(infer_config(g), device, source)
+        except ConfigError as e:
+            raise CheckpointError(f"{source}: unsupported INR-GAN checkpoint ({e})") from None
+
+    # ----------------------------------------------------------------- Generator hooks
+    def parameters(self) -> list[torch.Tensor]:
+        return self.config.tensors()
+
+    def _stored_w_avg(self) -> torch.Tensor | None:
+        return self.config.w_avg
+
+    def to(self, device: torch.device | str) -> InrGanGenerator:
+        self.device = torch.device(device)
+        to_device(self.config, self.device)
+        self._w_avg = None
+        return self
+
+    def layer_names(self) -> list[str]:
+        names: list[list[str]] = [[] for _ in range(self.num_ws)]
+        for b in self.config.blocks:
+            for layer in b.layers:
+                names[layer.row].append(layer.name)
+            names[b.torgb.row].append(b.torgb.name)
+        return [" +".join(n) for n in names]
+
+    def _map(self, z: torch.Tensor) -> torch.Tensor:
+        x = z.float() * torch.rsqrt(z.float().square().mean(dim=1, keepdim=True) + 1e-8)
+        for fc in self.config.mapping:
+            x = torch.addmm(fc.bias, x, fc.weight.t())
+            if self.config.mapping_act == "lrelu":
+                x = F.leaky_relu(x, 0.2) * 2**0.5
+        return x
+
+    def _synthesize(
+        self,
+        ws: torch.Tensor,
+        grid: torch.Tensor | None,
+        weights: torch.Tensor | None,
+        noise: NoiseArg,
+        ablate: frozenset[str],
+    ) -> torch.Tensor:
+        n = self.resolution
+        if grid is None:
+            ii, jj = torch.meshgrid(torch.arange(n, device=self.device), torch.arange(n, device=self.device),
+                                    indexing="ij")
+            pts = torch.stack([jj, ii], -1).reshape(-1, 2).double()
+            hw = (n, n)
+        else:
+            hw = (grid.shape[0], grid.shape[1])
+            pts = (grid.reshape(-1, 2).double() + 1.0) * ((n - 1) / 2.0)
+            near = pts.round()
+            pts = torch.where((pts - near).abs() < SNAP, near, pts)
+        lam = None if weights is None else weights.reshape(self.num_ws, -1, weights.shape[-1])
+        if self.pixel_independent:
+            rgb = self._render_points(ws, pts, lam, ablate)
+        else:
+            rgb = self._render_coupled(ws, pts, hw, grid is None, weights, ablate)
+        return rgb.reshape(rgb.shape[0], hw[0], hw[1], 3).permute(0, 3, 1, 2).contiguous()
+
+    # ----------------------------------------------------------------- pixel-independent path (nearest)
+    def _render_points(
+        self, ws: torch.Tensor, pts: torch.Tensor, lam: torch.Tensor | None, ablate: frozenset[str]
+    ) -> torch.Tensor:
+        """RGB [B', P, 3] at continuous native pixel positions pts [P, 2] = (column, row), float64."""
+        cfg, n = self.config, self.resolution
+        coarse = cfg.levels[:-1]
+        # global ancestor ids per coarse level, so area-averaged styles do not depend on the banding
+        inv: list[torch.Tensor] = []
+        anc: list[torch.Tensor] = []
+        for r in coarse:
+            a = torch.floor(pts * (r / n)).long()  # [P, 2] (col, row) at scale r
+            lo = a.min(0).values
+            span = a.max(0).values - lo + 1
+            key = (a[:, 1] - lo[1]) * span[0] + (a[:, 0] - lo[0])
+            uk, iv = torch.unique(key, return_inverse=True)
+            anc.append(torch.stack([uk // span[0] + lo[1], uk % span[0] + lo[0]], 1))  # (row, col)
+            inv.append(iv)
+        level_lam: list[dict[int, torch.Tensor]] = []
+        if lam is not None:
+            for li in range(len(coarse)):
+                rows = self._rows_at(cfg.levels[li])
+                cnt = torch.bincount(inv[li], minlength=len(anc[li])).to(lam.dtype)[:, None]
+                d = {}
+                for row in rows:
+                    s = lam.new_zeros(len(anc[li]), lam.shape[-1]).index_add_(0, inv[li], lam[row])
+                    d[row] = s / cnt
+                level_lam.append(d)
+        b_out = 1 if lam is not None else ws.shape[0]
+        step = max(1, self.chunk_pixels // b_out)
+        out = []
+        for p0 in range(0, pts.shape[0], step):
+            band = slice(p0, p0 + step)
+            out.append(self._render_band(ws, pts[band], [i[band] for i in inv], anc, level_lam,
+                                         None if lam is None else lam[:, band], ablate))
+        return torch.cat(out, 1)
+
+    def _rows_at(self, res: int) -> set[int]:
+        rows = set()
+        for b in self.config.blocks:
+            if b.res == res:
+                rows.update(layer.row for layer in b.layers)
+                rows.add(b.torgb.row)
+        return rows
+
+    def _render_band(
+        self,
+        ws: torch.Tensor,
+        pts: torch.Tensor,
+        inv: list[torch.Tensor],
+        anc: list[torch.Tensor],
+        level_lam: list[dict[int, torch.Tensor]],
+        lam: torch.Tensor | None,
+        ablate: frozenset[str],
+    ) -> torch.Tensor:
+        cfg, n = self.config, self.resolution
+        x: torch.Tensor | None = None
+        img: torch.Tensor | None = None
+        prev_local: torch.Tensor | None = None  # band point -> index into the previous level's rows
+        for li, r in enumerate(cfg.levels):
+            blocks = [b for b in cfg.blocks if b.res == r]
+            if li < len(cfg.levels) - 1:
+                ids, local = torch.unique(inv[li], return_inverse=True)
+                ij = anc[li][ids]
+                xy = torch.stack([2.0 * ij[:, 1] / r - 1.0, 1.0 - 2.0 * (ij[:, 0] + 1) / r], 1)
+                st = Styles(ws, None if lam is None else {k: v[ids] for k, v in level_lam[li].items()})
+            else:  # finest scale: every requested point, sin/cos at its exact coordinate
+                local = torch.arange(pts.shape[0], device=pts.device)
+                ij = torch.floor(pts).long().flip(1)
+                xy = torch.stack([2.0 * pts[:, 0] / n - 1.0, 1.0 - 2.0 * (pts[:, 1] + 1) / n], 1)
+                st = Styles(ws, None if lam is None else {k: lam[k] for k in self._rows_at(r)})
+            if prev_local is not None:
+                parent = torch.empty(int(local.max()) + 1, dtype=torch.long, device=local.device)
+                parent[local] = prev_local
+                x, img = x[:, parent], img[:, parent]  # type: ignore[index]
+            x, img = self._run_level(blocks, x, img, xy.float(), ij, st, ablate)
+            prev_local = local
+        assert img is not None
+        return img
+
+    # ----------------------------------------------------------------- shared level runner
+    def _run_level(
+        self,
+        blocks: list[Block],
+        x: torch.Tensor | None,
+        img: torch.Tensor | None,
+        xy: torch.Tensor,
+        ij: torch.Tensor,
+        st: Styles,
+        ablate: frozenset[str],
+        trace: dict[str, tuple[torch.Tensor, torch.Tensor]] | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        b = st.ws.shape[0] if st.lam is None else 1
+        for block in blocks:
+            if block.fuser is not None:
+                feats = fuser_features(block.fuser, xy, ij, ablate)[None].expand(b, -1, -1)
+                x = feats if x is None else torch.cat([x, feats], dim=2)
+            assert x is not None
+            for layer in block.layers:
+                if layer.instance_norm:
+                    x = instance_norm(x)
+                x = fmm_forward(layer, x, st)
+            y = torgb_forward(block.torgb, x, st)
+            img = y if img is None else img + y
+            if trace is not None:
+                trace[block.name] = (x, img)
+        assert x is not None and img is not None
+        return x, img
+
+    # ----------------------------------------------------------------- coupled path (-bil)
+    def _render_coupled(
+        self,
+        ws: torch.Tensor,
+        pts: torch.Tensor,
+        hw: tuple[int, int],
+        native: bool,
+        weights: torch.Tensor | None,
+        ablate: frozenset[str],
+    ) -> torch.Tensor:
+        n = self.resolution
+        if not native and hw == (n, n):
+            jj, ii = torch.meshgrid(torch.arange(n, device=pts.device), torch.arange(n, device=pts.device),
+                                    indexing="xy")
+            native = bool(torch.equal(pts, torch.stack([jj, ii], -1).reshape(-1, 2).double()))
+        if native:
+            return self._render_dense(ws, weights, ablate)
+        if weights is not None:
+            raise ValueError(
+                "weights: the bilinear INR-GAN variant is not pixel-independent; per-pixel style maps are only "
+                "supported at the native grid (grid=None)"
+            )
+        img = self._render_dense(ws, None, ablate).reshape(-1, n, n, 3)
+        return _bilinear_sample(img, pts)
+
+    def block_outputs(self, ws: Any) -> dict[str, tuple[Any, Any]]:
+        """Official per-block (features, running skip RGB), float32 NCHW numpy, at each block's own scale.
+
+        The RGB after a block is the "low-resolution inference" the multi-scale design allows (spec §3).
+        """
+        trace: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+        with torch.inference_mode():
+            self._render_dense(self.check_ws(ws), None, frozenset(), trace)
+        out = {}
+        for name, (x, img) in trace.items():
+            r = int(round(x.shape[1] ** 0.5))
+            out[name] = tuple(t.reshape(t.shape[0], r, r, -1).permute(0, 3, 1, 2).cpu().numpy() for t in (x, img))
+        return out  # type: ignore[return-value]
+
+    def _render_dense(
+        self,
+        ws: torch.Tensor,
+        weights: torch.Tensor | None,
+        ablate: frozenset[str],
+        trace: dict[str, tuple[torch.Tensor, torch.Tensor]] | None = None,
+    ) -> torch.Tensor:
+        """The official multi-scale pyramid (any upsampling mode, instance norm): RGB [B', N*N, 3]."""
+        cfg, n = self.config, self.resolution
+        mode = cfg.upsampling
+        x: torch.Tensor | None = None
+        img: torch.Tensor | None = None
+        for r in cfg.levels:
+            ar = torch.arange(r, device=self.device)
+            ii, jj = torch.meshgrid(ar, ar, indexing="ij")
+            ij = torch.stack([ii, jj], -1).reshape(-1, 2)
+            xy = torch.stack([2.0 * ij[:, 1] / r - 1.0, 1.0 - 2.0 * (ij[:, 0] + 1) / r], 1).float()
+            lam = None
+            if weights is not None:
+                k = weights.shape[-1]
+                pooled = F.avg_pool2d(weights.permute(0, 3, 1, 2), n // r) if r < n else weights.permute(0, 3, 1, 2)
+                lam = {row: pooled[row].reshape(k, -1).t().contiguous() for row in self._rows_at(r)}
+            if x is not None and img is not None:
+                x, img = _upsample(x, r // 2, mode), _upsample(img, r // 2, mode)
+            blocks = [b for b in cfg.blocks if b.res == r]
+            x, img = self._run_level(blocks, x, img, xy, ij, Styles(ws, lam), ablate, trace)
+        assert img is not None
+        return img
+
+
+def _upsample(t: torch.Tensor, r: int, mode: str) -> torch.Tensor:
+    """[B, r*r, C] -> [B, 4 r*r, C] with the official interpolate (align_corners=True for bilinear)."""
+    b, _, c = t.shape
+    t = t.reshape(b, r, r, c).permute(0, 3, 1, 2)
+    if mode == "nearest":
+        t = F.interpolate(t, scale_factor=2, mode="nearest")
+    else:
+        t = F.interpolate(t, scale_factor=2, mode="bilinear", align_corners=True)
+    return t.permute(0, 2, 3, 1).reshape(b, 4 * r * r, c)
+
+
+def _bilinear_sample(img: torch.Tensor, pts: torch.Tensor) -> torch.Tensor:
+    """img [B, N, N, 3] at continuous pixel positions pts [P, 2] (column, row), border clamp -> [B, P, 3].
+
+    Exact at integer positions (weights 1 and 0), unlike grid_sample's renormalised coordinates.
+    """
+    n = img.shape[1]
+    p = pts.clamp(0, n - 1)
+    p0 = p.floor()
+    f = (p - p0).to(img.dtype)
+    c0, r0 = p0[:, 0].long(), p0[:, 1].long()
+    c1, r1 = (c0 + 1).clamp(max=n - 1), (r0 + 1).clamp(max=n - 1)
+    fx, fy = f[:, 0:1], f[:, 1:2]
+    top = img[:, r0, c0] * (1 - fx) + img[:, r0, c1] * fx
+    bottom = img[:, r1, c0] * (1 - fx) + img[:, r1, c1] * fx
+    return top * (1 - fy) + bottom * fy
