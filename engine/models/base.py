@@ -101,6 +101,10 @@ class Generator(ABC):
         """The checkpoint's own mean w, if the family stores one."""
         return None
 
+    def coordinate_embeddings(self) -> dict[str, torch.Tensor]:
+        """Learned per-position embeddings by name, each [C, H, W] (empty when the family has none)."""
+        return {}
+
     def layer_names(self) -> list[str]:
         """One human-readable name per style row (len == num_ws)."""
         return [f"layer {i}" for i in range(self.num_ws)]

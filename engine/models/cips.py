@@ -313,6 +313,9 @@ class CIPSGenerator(Generator):
     def layer_names(self) -> list[str]:
         return self.net.layer_names
 
+    def coordinate_embeddings(self) -> dict[str, torch.Tensor]:
+        return {"emb.input": self.net.emb.input[0]}
+
     def to(self, device: torch.device | str) -> CIPSGenerator:
         self.device = torch.device(device)
         self.net.to(self.device)
