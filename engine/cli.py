@@ -62,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_style_camera(p)
     p.add_argument("--bits", type=int, choices=(8, 16), default=8, help="bits per channel (PNG)")
     p.add_argument("--tile-pixels", type=int, default=128 * 128, help="pixels per tile (memory bound)")
+    from engine.cli_analysis import add_parsers
+
+    add_parsers(sub)
     try:
         from engine.training.cli import add_train_parser
     except ImportError:
@@ -235,6 +238,10 @@ def run_cli(argv: Sequence[str]) -> int:
             return cmd_info(args)
         if args.command in ("render", "export"):
             return _run_images(args, tiled=args.command == "export")
+        if args.command in ("spectrum", "pca", "consistency"):
+            from engine.cli_analysis import run
+
+            return run(args)
         if args.command == "train":
             from engine.training.cli import run_train
 
