@@ -1,0 +1,349 @@
+"""CREPS (Nguyen et al., CVPR 2023): exact re-implementation of the official generator (spec creps.md).
+
+#----------------------------------------------------------------------------
+# Every layer before the composition acts on one line sample at a time: a row sample depends only on its
+# row coordinate u, a column sample only on v. Each block's running bi-line gives rank-K maps
+# F(u, v) = sum_k X_k(u) Y_k(v); per pixel, F maps are fused by unmodulated MLP decoders and a styled
+# head. Axis-aligned grids evaluate H row and W column samples (separable path); any other grid
+# evaluates each pixel's own (u_p, v_p) samples (exact per-pixel path).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from engine.errors import CheckpointError
+from engine.models.base import Generator, NoiseArg
+from engine.models.creps_config import CrepsConfig, infer_config
+from engine.models.creps_ops import (
+    DEMOD_EPS,
+    bias_act,
+    fc,
+    fold_modulated,
+    modulated_folded,
+    modulated_per_pixel,
+)
+
+SQRT_HALF = math.sqrt(0.5)
+LINE_CHUNK = 2048  # line positions per pass through the line network (x K samples)
+PIXEL_CHUNK = 16384  # pixels per pass through the decoders and head: bounds activation memory
+MIN_ROWS = 8  # smaller GEMMs take other MKL kernels (other rounding): pad so tiles render like the whole
+PRECISIONS = ("float32", "fp16-head")
+_BUFFERS = ("synthesis.b4.input.freqs", "synthesis.b4.input.coords", "mapping.w_avg")
+_HEAD = ("synthesis.block0.fc0", "synthesis.block0.fc1", "synthesis.block0.tores",
+         "synthesis.block1.fc0", "synthesis.block1.fc1", "synthesis.block1.tores")
+
+Head = tuple[str, Any]  # ("fold", [wm per head layer]) or ("pixel", (style tables, weights of the pixels [P, K]))
+
+
+@dataclass
+class LineStyles:
+    """Styles of the line network: folded weights per image, or per-group (s, d) tables (two-GEMM form)."""
+
+    amp: torch.Tensor  # [N or G, 2K, C4] styled sinusoid amplitudes
+    layers: dict[str, Any]  # path -> folded weight [N, O, I], or (s [G, I], d [G, O] | None)
+    per_sample: bool
+
+    def select(self, b: int) -> LineStyles:
+        return LineStyles(self.amp[b:b + 1], {k: v[b:b + 1] for k, v in self.layers.items()}, self.per_sample)
+
+
+def looks_like_creps(snapshot: Mapping[str, Any]) -> bool:
+    """True when a loaded network snapshot's G_ema has CREPS' line input and bi-line decoders."""
+    g = snapshot.get("G_ema")
+    try:
+        return (g.child("synthesis.b4.input").class_name == "SynthesisInput"
+                and "decoder_img" in g.child("synthesis").children)
+    except (AttributeError, KeyError):
+        return False
+
+
+class CrepsGenerator(Generator):
+    """A CREPS generator built from an official G_ema (see `from_snapshot`).
+
+    Parameters
+    ----------
+    config
+        The inferred `CrepsConfig`.
+    tensors
+        Flat state dict with the official names (parameters and the buffers freqs, coords, w_avg).
+    precision
+        "float32" (= official ``force_fp32=True``) or "fp16-head" (the official default: blocks flagged
+        ``use_fp16`` -- block0 / block1 -- run in float16; per-pixel ``weights`` renders stay float32).
+    """
+
+    family = "creps"
+    ablations = frozenset({"fourier"})
+
+    def __init__(self, config: CrepsConfig, tensors: Mapping[str, torch.Tensor], device: torch.device | str = "cpu",
+                 source: str = "", precision: str = "float32") -> None:
+        super().__init__(device, source)
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision: expected one of {', '.join(PRECISIONS)}, got {precision!r}")
+        self.cfg = config
+        self.precision = precision
+        self.resolution = config.img_resolution
+        self.z_dim, self.w_dim, self.num_ws = config.z_dim, config.w_dim, config.num_ws
+        self._t = {k: v.detach().to(self.device, torch.float32 if v.is_floating_point() else v.dtype).contiguous()
+                   for k, v in tensors.items()}
+        self.checkpoint_meta: dict[str, Any] = {}
+        self._prepare()
+
+    # ----------------------------------------------------------------- construction
+    @classmethod
+    def from_snapshot(cls, snapshot: Mapping[str, Any], device: torch.device | str = "cpu", source: str = "",
+                      precision: str = "float32", **_: Any) -> CrepsGenerator:
+        """Build from `load_network_pickle`'s dict (uses G_ema: its init kwargs, attributes and tensors)."""
+        if not looks_like_creps(snapshot):
+            raise CheckpointError(f"{source or 'checkpoint'}: G_ema is not a CREPS generator")
+        g = snapshot["G_ema"]
+        attrs = {path: {k: rec.attr(k) for k in rec.state if isinstance(k, str) and not k.startswith("_")}
+                 for path, rec in g.named_records()}
+        return cls.from_state_dict(g.state_dict(), g.init_kwargs, attrs, device, source, precision)
+
+    @classmethod
+    def from_state_dict(cls, tensors: Mapping[str, torch.Tensor], init_kwargs: Mapping[str, Any],
+                        attrs: Mapping[str, Mapping[str, Any]] | None = None, device: torch.device | str = "cpu",
+                        source: str = "", precision: str = "float32") -> CrepsGenerator:
+        """Build from a flat official-named state dict + G's init kwargs (+ module attributes, optional).
+
+        ``checkpoint_meta`` of the result holds the init kwargs and attributes, enough to rebuild it from
+        its `state_dict()` (e.g. after saving both in our native format).
+        """
+        cfg = infer_config(tensors, init_kwargs, attrs, source)
+        gen = cls(cfg, tensors, device, source, precision)
+        gen.checkpoint_meta = {"init_kwargs": dict(init_kwargs),
+                               "attrs": {k: dict(v) for k, v in (attrs or {}).items()}}
+        return gen
+
+    def _prepare(self) -> None:
+        t, c = self._t, self.cfg
+        K, c4 = c.rank, c.input_channels
+        # freqs[0, c*K + k] -> [k, c]; amplitude weight [1, C4, 1, 2K] -> [2K, C4]
+        self._freqs = t["synthesis.b4.input.freqs"].view(c4 // 2, K).t().contiguous()
+        self._amp_w = t["synthesis.b4.input.weight"][0, :, 0, :].t().contiguous()
+        self._cache: dict[str, Any] = {}
+        self._fp16 = dict.fromkeys(_HEAD, self.precision == "fp16-head" and c.head_fp16)
+        for r, half in zip(c.block_res, c.block_fp16, strict=True):
+            for name in ("fc0", "fc1", "tores"):
+                self._fp16[f"synthesis.b{r}.{name}"] = self.precision == "fp16-head" and half
+
+    # ----------------------------------------------------------------- Generator hooks
+    def _map(self, z: torch.Tensor) -> torch.Tensor:
+        x = z.to(torch.float32)
+        x = x * (x.square().mean(dim=1, keepdim=True) + 1e-8).rsqrt()
+        for i in range(self.cfg.mapping_layers):
+            x = self._fc(f"mapping.fc{i}", x)
+        return x
+
+    def _stored_w_avg(self) -> torch.Tensor | None:
+        return self._t["mapping.w_avg"]
+
+    def parameters(self) -> list[torch.Tensor]:
+        return [v for k, v in self._t.items() if k not in _BUFFERS]
+
+    def layer_names(self) -> list[str]:
+        return self.cfg.layer_names()
+
+    def to(self, device: torch.device | str) -> CrepsGenerator:
+        self.device = torch.device(device)
+        self._t = {k: v.to(self.device) for k, v in self._t.items()}
+        self._w_avg = None if self._w_avg is None else self._w_avg.to(self.device)
+        self._prepare()
+        return self
+
+    def state_dict(self) -> dict[str, torch.Tensor]:
+        """The official-named tensors (parameters and buffers), as `from_state_dict` takes them."""
+        return dict(self._t)
+
+    # ----------------------------------------------------------------- layers
+    def _fc(self, path: str, x: torch.Tensor) -> torch.Tensor:
+        s = self.cfg.fcs[path]
+        m = x.shape[0]
+        if m < MIN_ROWS:  # also makes styles and ws independent of the batch size
+            x = torch.nn.functional.pad(x, (0, 0, 0, MIN_ROWS - m))
+        y = fc(x, self._t[path + ".weight"], self._t.get(path + ".bias"), s.weight_gain, s.bias_gain, s.act)
+        return y[:m]
+
+    def _style(self, path: str, w: torch.Tensor) -> torch.Tensor:
+        """Styles of a modulated layer for w [N, w_dim] (ToRes: times its weight gain)."""
+        s = self._fc(path + ".affine", w)
+        gain = self.cfg.mods[path].style_gain
+        return s * gain if gain != 1 else s
+
+    def _fold(self, path: str, w: torch.Tensor) -> torch.Tensor:
+        spec = self.cfg.mods[path]
+        return fold_modulated(self._t[path + ".weight"], self._style(path, w), spec.demodulate, self._fp16[path])
+
+    def _apply(self, path: str, x: torch.Tensor, wm: torch.Tensor) -> torch.Tensor:
+        spec = self.cfg.mods[path]
+        return modulated_folded(x, wm, self._t[path + ".bias"], spec.act, spec.act_gain, spec.clamp)
+
+    def _mlp(self, name: str, x: torch.Tensor) -> torch.Tensor:
+        for i in range(self.cfg.decoders[name]):
+            x = self._fc(f"synthesis.{name}.{i}", x)
+        return x
+
+    # ----------------------------------------------------------------- line network
+    def _cached(self, kind: str, ws: torch.Tensor, make: Any) -> Any:
+        """Last folded weights per kind, keyed by the styles' bytes: tiles of one view fold only once."""
+        key = (kind, tuple(ws.shape), hashlib.sha1(ws.detach().cpu().numpy().tobytes()).digest())
+        hit = self._cache.get(kind)
+        if hit is None or hit[0] != key:
+            hit = (key, make(ws))
+            self._cache[kind] = hit
+        return hit[1]
+
+    def _line_input(self, amp: torch.Tensor, coords: torch.Tensor, fourier: bool) -> torch.Tensor:
+        """Styled sinusoids: coords [M], amp [N, 1, K, C4] or [M, K, C4] (per coordinate) -> [N or 1, M*K, C4]."""
+        c4 = self.cfg.input_channels
+        if fourier:
+            th = coords[:, None, None] * self._freqs[None]
+            th = th * (2 * math.pi)
+            feat = torch.cat([torch.sin(th), torch.sin(th + math.pi / 2)], dim=-1)  # [M, K, C4]
+        else:
+            feat = torch.zeros(coords.shape[0], self.cfg.rank, c4, device=coords.device)
+        x = feat * amp / math.sqrt(c4)
+        return x.reshape(-1 if amp.ndim == 4 else 1, coords.shape[0] * self.cfg.rank, c4)
+
+    def _line_styles(self, ws: torch.Tensor) -> LineStyles:
+        """Folded line weights for ws [N, L, w_dim] (one style per image; cached for the next call)."""
+        return self._cached("lines", ws, self._make_line_folds)  # type: ignore[no-any-return]
+
+    def _make_line_folds(self, ws: torch.Tensor) -> LineStyles:
+        layers = {path: self._fold(path, ws[:, i]) for path, i in self.cfg.line_layers()}
+        return LineStyles(self._amplitudes(ws[:, 0]), layers, per_sample=False)
+
+    def _line_style_tables(self, wl: torch.Tensor) -> LineStyles:
+        """Per-group style tables for the two-GEMM form: wl [G, L, w_dim] -> s [G, I] and demod d [G, O]."""
+        layers: dict[str, Any] = {}
+        for path, i in self.cfg.line_layers():
+            s = self._style(path, wl[:, i])
+            d = None
+            if self.cfg.mods[path].demodulate:
+                s2 = torch.nn.functional.pad(s.square(), (0, 0, 0, max(0, MIN_ROWS - s.shape[0])))
+                d = (s2 @ self._t[path + ".weight"].square().t() + DEMOD_EPS).rsqrt()[:s.shape[0]]
+            layers[path] = (s, d)
+        return LineStyles(self._amplitudes(wl[:, 0]), layers, per_sample=True)
+
+    def _amplitudes(self, w0: torch.Tensor) -> torch.Tensor:
+        a = self._fc("synthesis.b4.input.affine", w0).view(w0.shape[0], self.cfg.input_channels, -1)
+        return (self._amp_w.t()[None] * a).transpose(1, 2)  # [N, 2K, C4], slot-major
+
+    def _line_tables(self, st: LineStyles, coords: torch.Tensor, slot: int, fourier: bool,
+                     group: torch.Tensor | None = None) -> list[torch.Tensor]:
+        """Per composed block, the scaled bi-line at `coords` [M] for one slot family (0 rows, 1 columns).
+
+        Folded styles give [N, M, K, Cb] (every image at every coordinate); per-sample style tables give
+        [1, M, K, Cb] with coordinate m styled by group[m].
+        """
+        K, cb, res = self.cfg.rank, self.cfg.biline_channels, self.cfg.block_res
+        amp = st.amp[:, slot * K:(slot + 1) * K]
+        out: list[list[torch.Tensor]] = [[] for _ in res[1:]]
+        for c0 in range(0, coords.shape[0], LINE_CHUNK):
+            chunk = coords[c0:c0 + LINE_CHUNK]
+            m = chunk.shape[0]
+            pad = max(0, -(-MIN_ROWS // K) - m)
+            chunk = torch.cat([chunk, chunk[-1:].expand(pad)])
+            if st.per_sample:
+                assert group is not None
+                g = group[c0:c0 + LINE_CHUNK]
+                g = torch.cat([g, g[-1:].expand(pad)])
+                x = self._line_input(amp[g], chunk, fourier)  # [1, m*K, C4]
+                gs = g.repeat_interleave(K)
+
+                def layer(path: str, x: torch.Tensor) -> torch.Tensor:
+                    return self._apply_pp(path, x, st.layers[path], gs)
+            else:
+                x = self._line_input(amp[:, None], chunk, fourier)
+
+                def layer(path: str, x: torch.Tensor) -> torch.Tensor:
+                    return self._apply(path, self._cast(x, path), st.layers[path])
+            x = layer("synthesis.b4.fc1", x)
+            bl = None
+            for i, r in enumerate(res[1:]):
+                p = f"synthesis.b{r}"
+                x = layer(p + ".fc1", layer(p + ".fc0", x))
+                y = layer(p + ".tores", x).float()
+                bl = y if bl is None else bl + y
+                out[i].append((bl * SQRT_HALF).view(x.shape[0], chunk.shape[0], K, cb)[:, :m])
+        return [torch.cat(o, dim=1) for o in out]
+
+    def _apply_pp(self, path: str, x: torch.Tensor, sd: tuple[torch.Tensor, torch.Tensor | None],
+                  gs: torch.Tensor) -> torch.Tensor:
+        """Modulated layer with a style per sample row: x [1, S, I], style tables indexed by gs [S]."""
+        spec, (s, d) = self.cfg.mods[path], sd
+        y = (x[0] * s[gs]) @ self._t[path + ".weight"].t()
+        if d is not None:
+            y.mul_(d[gs])
+        return bias_act(y, self._t[path + ".bias"], spec.act, spec.act_gain, spec.clamp)[None]
+
+    def _cast(self, x: torch.Tensor, path: str) -> torch.Tensor:
+        return x.to(torch.float16 if self._fp16[path] else torch.float32)
+
+    # ----------------------------------------------------------------- pixel part
+    def _head_fold(self, w_last: torch.Tensor) -> Head:
+        return ("fold", self._cached("head", w_last, lambda w: [self._fold(p, w) for p in _HEAD]))
+
+    def _head_pixel(self, ws: torch.Tensor, a: torch.Tensor) -> Head:
+        """Per-pixel head styles: s(p) = sum_k a_k(p) affine(ws[k]) (affine maps commute with convex blends)."""
+        tabs = []
+        for p in _HEAD:
+            bias = self._t[p + ".affine.bias"] * self.cfg.fcs[p + ".affine"].bias_gain
+            tabs.append((self._fc(p + ".affine", ws[:, -1]) - bias, bias))
+        return ("pixel", (tabs, a))
+
+    def _pixels(self, fs: list[torch.Tensor], head: Head, sel: torch.Tensor | slice | None = None) -> torch.Tensor:
+        """Decoders + head: composed maps fs [N, P, Cb] -> RGB [N, P, C]; `sel` picks per-pixel head weights."""
+        n, p0, cb = fs[0].shape
+        if head[0] == "pixel":
+            a = head[1][1][sel] if sel is not None else head[1][1]
+            head = ("pixel", (head[1][0], torch.nn.functional.pad(a, (0, 0, 0, max(0, MIN_ROWS - p0)))))
+        if p0 < MIN_ROWS:
+            fs = [torch.nn.functional.pad(f, (0, 0, 0, MIN_ROWS - p0)) for f in fs]
+        p = fs[0].shape[1]
+        x = fs[0].reshape(n * p, cb)
+        names = [f"decoder_{r}" for r in self.cfg.block_res[2:]]
+        for name, f in zip(names, fs[1:], strict=True):
+            x = self._mlp(name, x) + f.reshape(n * p, cb)
+        x = self._mlp("decoder_last", x)
+        img = self._fc("synthesis.decoder_img", x).view(n, p, -1)
+        x = x.view(n, p, cb)
+        if head[0] == "fold":
+            x = self._cast(x, _HEAD[0])
+            for j, path in enumerate(_HEAD):
+                y = self._apply(path, x, head[1][j])
+                if j % 3 == 2:
+                    img = img + y.float()
+                else:
+                    x = y
+            return img[:, :p0]
+        tabs, a = head[1]
+        x, img = x[0], img[0]
+        for j, path in enumerate(_HEAD):
+            spec = self.cfg.mods[path]
+            proj, bias = tabs[j]
+            s = a @ proj + bias
+            s = s * spec.style_gain if spec.style_gain != 1 else s
+            y = modulated_per_pixel(x, self._t[path + ".weight"], s, self._t[path + ".bias"], spec.act,
+                                    spec.act_gain, spec.clamp, spec.demodulate)
+            if j % 3 == 2:
+                img = img + y
+            else:
+                x = y
+        return img[None, :p0]
+
+
+    # ----------------------------------------------------------------- Generator hook
+    def _synthesize(self, ws: torch.Tensor, grid: torch.Tensor | None, weights: torch.Tensor | None,
+                    noise: NoiseArg, ablate: frozenset[str]) -> torch.Tensor:
+        del noise  # CREPS has no noise inputs
+        from engine.models.creps_render import render
+
+        return render(self, ws, grid, weights, "fourier" not in ablate)

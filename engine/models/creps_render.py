@@ -1,0 +1,146 @@
+"""CREPS render paths: separable (axis-aligned grids), per-pixel (any grid) and painted (per-pixel styles)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import torch
+
+from engine.models.creps import PIXEL_CHUNK, Head, LineStyles
+from engine.models.creps_ops import compose_outer, compose_pairs
+
+if TYPE_CHECKING:
+    from engine.models.creps import CrepsGenerator
+
+PER_PIXEL_CHUNK = 2048  # pixels per line-network pass on non-separable grids (2K line samples each)
+TABLE_BYTES = 128 << 20  # painted renders: bi-line tables of one tile stay below this
+TILE_ALIGNED, TILE_GENERAL = 256, 64  # painted renders: tile sides (rows/columns shared vs not)
+
+
+def render(g: CrepsGenerator, ws: torch.Tensor, grid: torch.Tensor | None, weights: torch.Tensor | None,
+           fourier: bool) -> torch.Tensor:
+    """The `_synthesize` hook: [B, L, w_dim] styles on a grid (None = stored native coords) -> [B, C, H, W]."""
+    if grid is None:
+        coords = g._t["synthesis.b4.input.coords"]
+        ur, vc = coords[0, :, 0, 0], coords[0, :, 1, 0]
+        u, v = ur[:, None].expand(-1, vc.shape[0]), vc[None].expand(ur.shape[0], -1)
+        aligned = True
+    else:
+        u, v = (grid[..., 1] + 1) * 0.5, (grid[..., 0] + 1) * 0.5  # frame (x, y) -> (row u, column v)
+        aligned = bool((grid[..., 0] == grid[:1, :, 0]).all() and (grid[..., 1] == grid[:, :1, 1]).all())
+        ur, vc = u[:, 0], v[0]
+    if weights is None:
+        head = g._head_fold(ws[:, -1])
+        st = g._line_styles(ws)
+        if aligned:
+            return separable(g, st, ur, vc, head, fourier).permute(0, 3, 1, 2)
+        h, w = u.shape
+        out = torch.empty(ws.shape[0], h * w, g.cfg.img_channels, device=g.device)
+        idx = torch.arange(h * w, device=g.device)
+        for b in range(ws.shape[0]):
+            hb = ("fold", [m[b:b + 1] for m in head[1]])
+            per_pixel(g, st.select(b), idx, u.reshape(-1), v.reshape(-1), hb, fourier, out[b])
+        return out.view(-1, h, w, g.cfg.img_channels).permute(0, 3, 1, 2)
+    return painted(g, ws, weights, u, v, aligned, fourier).permute(0, 3, 1, 2)
+
+
+def separable(g: CrepsGenerator, st: LineStyles, u: torch.Tensor, v: torch.Tensor, head: Head,
+              fourier: bool) -> torch.Tensor:
+    """Axis-aligned grid, folded line styles: rows at u [H], columns at v [W] -> [N, H, W, C]."""
+    xs = g._line_tables(st, u, 0, fourier)
+    ys = g._line_tables(st, v, 1, fourier)
+    n, h, w = xs[0].shape[0], u.shape[0], v.shape[0]
+    out = torch.empty(n, h, w, g.cfg.img_channels, device=g.device)
+    step = max(1, PIXEL_CHUNK // (w * n))
+    for i0 in range(0, h, step):
+        i1 = min(h, i0 + step)
+        fs = [compose_outer(x[:, i0:i1], y).reshape(n, (i1 - i0) * w, -1) for x, y in zip(xs, ys, strict=True)]
+        out[:, i0:i1] = g._pixels(fs, head, slice(i0 * w, i1 * w)).view(n, i1 - i0, w, -1)
+    return out
+
+
+def per_pixel(g: CrepsGenerator, st: LineStyles, idx: torch.Tensor, u: torch.Tensor, v: torch.Tensor, head: Head,
+              fourier: bool, out: torch.Tensor) -> None:
+    """Pixels idx (flat) with one folded line style, each at its own (u_p, v_p), written into out [P, C].
+
+    The spec's exact per-pixel evaluation: row lines at the u_p, column lines at the v_p, element-wise
+    composition. Equal coordinates are evaluated once.
+    """
+    for unit in idx.split(PER_PIXEL_CHUNK):
+        uu, iu = torch.unique(u[unit], return_inverse=True)
+        vv, iv = torch.unique(v[unit], return_inverse=True)
+        xs = g._line_tables(st, uu, 0, fourier)
+        ys = g._line_tables(st, vv, 1, fourier)
+        for s0 in range(0, unit.shape[0], PIXEL_CHUNK):
+            sl = slice(s0, s0 + PIXEL_CHUNK)
+            fs = [compose_pairs(x[0, iu[sl]], y[0, iv[sl]])[None] for x, y in zip(xs, ys, strict=True)]
+            out[unit[sl]] = g._pixels(fs, head, unit[sl])[0]
+
+
+def _blend(ws: torch.Tensor, a: torch.Tensor, rows: int) -> torch.Tensor:
+    """Styles of anchor weights a [G, rows*K] over the first `rows` layers: [G, rows, w_dim].
+
+    Element-wise in anchor order (not a GEMM), so a group's style does not depend on the other groups.
+    """
+    a = a.view(a.shape[0], rows, ws.shape[0], 1)
+    out = a[:, :, 0] * ws[0, :rows]
+    for k in range(1, ws.shape[0]):
+        out = torch.addcmul(out, a[:, :, k], ws[k, :rows])
+    return out
+
+
+def painted(g: CrepsGenerator, ws: torch.Tensor, weights: torch.Tensor, u: torch.Tensor, v: torch.Tensor,
+            aligned: bool, fourier: bool) -> torch.Tensor:
+    """Per-pixel anchor weights [L, H, W, K] over anchors ws [K, L, w_dim]: one image [1, H, W, C].
+
+    Every pixel gets exactly the image of its own blended style. The line network reads ws[0..L-2]: pixels
+    whose weights over those layers agree share line samples (one group); the head reads ws[L-1] only and
+    takes per-pixel styles in the two-GEMM form.
+    """
+    L, h, w, k = weights.shape
+    a_head = weights[-1].reshape(h * w, k)
+    if bool((a_head == a_head[:1]).all()):
+        head = g._head_fold(_blend(ws[:, -1:], a_head[:1], 1)[:, 0])
+    else:
+        head = g._head_pixel(ws, a_head)
+    a_line = weights[:-1].permute(1, 2, 0, 3).reshape(h * w, (L - 1) * k)
+    if bool((a_line == a_line[:1]).all()):  # one line style: the plain paths (bit-identical to them)
+        wl = torch.cat([_blend(ws, a_line[:1], L - 1)[0], ws[:1, -1]])[None]
+        st = g._line_styles(wl)
+        if aligned:
+            return separable(g, st, u[:, 0], v[0], head, fourier)
+        out = torch.empty(h * w, g.cfg.img_channels, device=g.device)
+        per_pixel(g, st, torch.arange(h * w, device=g.device), u.reshape(-1), v.reshape(-1), head, fourier, out)
+        return out.view(1, h, w, -1)
+    return _painted_groups(g, ws, a_line, u, v, head, aligned, fourier).view(1, h, w, -1)
+
+
+def _painted_groups(g: CrepsGenerator, ws: torch.Tensor, a_line: torch.Tensor, u: torch.Tensor, v: torch.Tensor,
+                    head: Head, aligned: bool, fourier: bool) -> torch.Tensor:
+    """Several line styles: per tile, line samples are unique (group, coordinate) pairs, styled per sample."""
+    h, w = u.shape
+    c = g.cfg
+    budget = max(2, TABLE_BYTES // (len(c.composed) * c.rank * c.biline_channels * 4))
+    uf, vf = u.reshape(-1).double(), v.reshape(-1).double()
+    out = torch.empty(h * w, c.img_channels, device=g.device)
+    side = TILE_ALIGNED if aligned else TILE_GENERAL
+    todo = [(i, min(i + side, h), j, min(j + side, w)) for i in range(0, h, side) for j in range(0, w, side)]
+    while todo:
+        i0, i1, j0, j1 = todo.pop()
+        idx = (torch.arange(i0, i1, device=g.device)[:, None] * w + torch.arange(j0, j1, device=g.device)).reshape(-1)
+        groups, gp = torch.unique(a_line[idx], dim=0, return_inverse=True)
+        rk, ri = torch.unique(torch.stack([gp.double(), uf[idx]], 1), dim=0, return_inverse=True)
+        ck, ci = torch.unique(torch.stack([gp.double(), vf[idx]], 1), dim=0, return_inverse=True)
+        if rk.shape[0] + ck.shape[0] > budget and idx.numel() > 1:
+            im, jm = (i0 + i1 + 1) // 2, (j0 + j1 + 1) // 2
+            todo += [t for t in ((i0, im, j0, jm), (i0, im, jm, j1), (im, i1, j0, jm), (im, i1, jm, j1))
+                     if t[0] < t[1] and t[2] < t[3]]
+            continue
+        st = g._line_style_tables(_blend(ws, groups, c.num_ws - 1))
+        xs = g._line_tables(st, rk[:, 1].float(), 0, fourier, rk[:, 0].long())
+        ys = g._line_tables(st, ck[:, 1].float(), 1, fourier, ck[:, 0].long())
+        for s0 in range(0, idx.numel(), PIXEL_CHUNK):
+            sl = slice(s0, s0 + PIXEL_CHUNK)
+            fs = [compose_pairs(x[0, ri[sl]], y[0, ci[sl]])[None] for x, y in zip(xs, ys, strict=True)]
+            out[idx[sl]] = g._pixels(fs, head, idx[sl])[0]
+    return out
