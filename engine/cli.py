@@ -62,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_style_camera(p)
     p.add_argument("--bits", type=int, choices=(8, 16), default=8, help="bits per channel (PNG)")
     p.add_argument("--tile-pixels", type=int, default=128 * 128, help="pixels per tile (memory bound)")
+    p.add_argument("--journal", choices=("auto", "on", "off"), default="auto",
+                   help="keep finished tiles beside the target so a rerun resumes (auto: from 2048² pixels)")
     from engine.cli_analysis import add_parsers
 
     add_parsers(sub)
@@ -206,7 +208,8 @@ def _run_images(args: argparse.Namespace, tiled: bool) -> int:
         try:
             export_image(g, lambda gr, i=i: (ws[i:i + 1], None), target, size, camera=cam, grid=grid,
                          noise=noise, ablate=ablate, recipe=recipe, bits=getattr(args, "bits", 8),
-                         progress=progress, tile_pixels=getattr(args, "tile_pixels", 128 * 128))
+                         progress=progress, tile_pixels=getattr(args, "tile_pixels", 128 * 128),
+                         journal={"on": True, "off": False}.get(getattr(args, "journal", "auto")))
         finally:
             if bar is not None:
                 bar.close()

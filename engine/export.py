@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -14,13 +15,14 @@ import numpy as np
 
 from engine.coords import camera_grid
 from engine.image_writers import RECIPE_KEY, open_writer
-from engine.renderer import TILE_PIXELS, CancelToken, StylesFn, render_bands, to_uint8
+from engine.renderer import TILE_PIXELS, CancelToken, StylesFn, bands, render_grid, to_uint8
 from engine.types import Camera
 
 if TYPE_CHECKING:
     from engine.models.base import Generator
 
 APP_ID = "inr-explorer 0.1"
+JOURNAL_MIN_PIXELS = 2048 * 2048  # exports at least this big keep finished bands in a sidecar journal
 
 
 @lru_cache(maxsize=32)
@@ -53,6 +55,62 @@ def to_uint16(rgb: np.ndarray) -> np.ndarray:
     return x.astype(np.uint16).transpose(1, 2, 0)
 
 
+def check_space(out: Path, width: int, height: int, journal: bool) -> None:
+    """Refuse before rendering when the target directory cannot possibly hold the result."""
+    free = shutil.disk_usage(out.parent if str(out.parent) else ".").free
+    raw = width * height * 3
+    # TIFF is stored raw; PNG compresses, so only refuse when not even a strongly compressed file fits
+    need = (raw if out.suffix.lower() in (".tif", ".tiff") else raw // 20) + (raw if journal else 0)
+    if free < need:
+        raise OSError(f"{out.parent}: not enough free space ({free / 1e9:.2f} GB free, about "
+                      f"{need / 1e9:.2f} GB needed)")
+
+
+class Journal:
+    """Sidecar folder of finished bands (raw .npy) so an interrupted export can resume.
+
+    It lives beside the target as ``.NAME.journal/``, is keyed by everything that defines the pixels, and is
+    removed once the target is complete.
+    """
+
+    def __init__(self, out: Path, key: str) -> None:
+        self.dir = out.with_name(f".{out.name}.journal")
+        manifest = self.dir / "manifest.json"
+        if self.dir.is_dir():
+            try:
+                same = json.loads(manifest.read_text()).get("key") == key
+            except (OSError, ValueError):
+                same = False
+            if not same:
+                shutil.rmtree(self.dir, ignore_errors=True)
+        self.dir.mkdir(exist_ok=True)
+        manifest.write_text(json.dumps({"key": key}))
+
+    def _path(self, y0: int) -> Path:
+        return self.dir / f"band_{y0:09d}.npy"
+
+    def get(self, y0: int, rows: int, width: int) -> np.ndarray | None:
+        try:
+            band = np.load(self._path(y0), allow_pickle=False)
+        except (OSError, ValueError):
+            return None
+        return band if band.shape[:2] == (rows, width) else None
+
+    def put(self, y0: int, band: np.ndarray) -> None:
+        tmp = self.dir / f"tmp_{y0:09d}.npy"
+        np.save(tmp, band)
+        tmp.replace(self._path(y0))
+
+    def remove(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _remove_stale_parts(out: Path) -> None:
+    """Temporary files of a killed earlier export to the same target (SIGKILL leaves them)."""
+    for p in out.parent.glob(f".{out.name}.*.part"):
+        p.unlink(missing_ok=True)
+
+
 def export_image(
     g: Generator,
     styles: StylesFn,
@@ -67,11 +125,14 @@ def export_image(
     cancel: CancelToken | None = None,
     progress: Callable[[int, int], None] | None = None,
     tile_pixels: int = TILE_PIXELS,
+    journal: bool | None = None,
 ) -> Path:
     """Render ``size`` = (W, H) in row bands and stream them to ``out`` (.png 8/16 bit, .tif).
 
     Equal to an untiled render; memory is bounded by one band. Cancel, Ctrl+C or an error leaves no
     partial file and an existing ``out`` untouched. ``progress(rows_done, rows_total)`` after each band.
+    ``journal`` (default: for images of at least 2048² pixels) keeps finished bands beside the target so
+    that running the same export again resumes where it stopped; the result equals an uninterrupted one.
     """
     width, height = int(size[0]), int(size[1])
     if width < 1 or height < 1:
@@ -85,13 +146,33 @@ def export_image(
             return grid[y0:y0 + rows]
         return camera_grid(cam, width, height, rect=(0, y0, width, rows))
 
+    out = Path(out)
+    use_journal = width * height >= JOURNAL_MIN_PIXELS if journal is None else journal
+    check_space(out, width, height, use_journal)
     text = {RECIPE_KEY: json.dumps(recipe)} if recipe is not None else None
     convert = to_uint16 if bits == 16 else to_uint8
+    jr = None
+    if use_journal:
+        key = json.dumps([recipe, width, height, bits, tile_pixels, str(noise), list(ablate),
+                          None if grid is None else hashlib.sha1(grid.tobytes()).hexdigest(),
+                          None if camera is None else repr(camera)], sort_keys=True, default=str)
+        jr = Journal(out, hashlib.sha256(key.encode()).hexdigest())
+    _remove_stale_parts(out)
     with open_writer(out, width, height, text, bits) as writer:
-        for y0, part in render_bands(g, styles, band_grid, height, width, noise, ablate, cancel, tile_pixels):
-            if part.shape[0] != 1:
-                raise ValueError("ws: export renders one image at a time (B = 1)")
-            writer.write_rows(convert(part[0]))
+        for y0, rows in bands(height, width, tile_pixels):
+            band = jr.get(y0, rows, width) if jr is not None else None
+            if cancel is not None:
+                cancel.check()
+            if band is None:
+                part = render_grid(g, styles, band_grid(y0, rows), noise, ablate)
+                if part.shape[0] != 1:
+                    raise ValueError("ws: export renders one image at a time (B = 1)")
+                band = convert(part[0])
+                if jr is not None:
+                    jr.put(y0, band)
+            writer.write_rows(band)
             if progress is not None:
-                progress(y0 + part.shape[2], height)
-    return Path(out)
+                progress(y0 + rows, height)
+    if jr is not None:
+        jr.remove()
+    return out

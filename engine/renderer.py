@@ -63,6 +63,13 @@ def spec_styles(g: Generator, style: StyleSpec) -> StylesFn:
     return lambda grid: resolve_style(g, style, grid)
 
 
+def render_grid(g: Generator, styles: StylesFn, grid: np.ndarray, noise: str | Sequence[Any] = "none",
+                ablate: Sequence[str] = ()) -> np.ndarray:
+    """Float render [B, 3, H, W] of one grid (one tile or band)."""
+    ws, weights = styles(grid)
+    return g.synthesis(ws, grid=grid, weights=weights, noise=noise, ablate=ablate)
+
+
 def render_bands(
     g: Generator,
     styles: StylesFn,
@@ -79,9 +86,7 @@ def render_bands(
     for y0, rows in bands(height, width, tile_pixels):
         if cancel is not None:
             cancel.check()
-        grid = band_grid(y0, rows)
-        ws, weights = styles(grid)
-        yield y0, g.synthesis(ws, grid=grid, weights=weights, noise=noise, ablate=ablate)
+        yield y0, render_grid(g, styles, band_grid(y0, rows), noise, ablate)
 
 
 def render_float(

@@ -188,3 +188,50 @@ def test_sigint_during_export_leaves_nothing(skip32: Path, tmp_path: Path) -> No
     assert proc.returncode == 130, err
     assert target.read_bytes() == b"previous"
     assert [p.name for p in tmp_path.iterdir()] == ["big.png"]
+
+
+def test_sigkill_then_resume_equals_uninterrupted(skip32: Path, tmp_path: Path) -> None:
+    common = [str(skip32), "--seed", "5", "--size", "300", "200", "--tile-pixels", "3000", "--journal", "on"]
+    ref = tmp_path / "ref.png"
+    assert cli("export", *common, "--journal", "off", "--out", ref) == 0
+    target = tmp_path / "resumed.png"
+    journal = tmp_path / ".resumed.png.journal"
+    proc = subprocess.Popen([sys.executable, "main.py", "export", *common, "--out", str(target)],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while time.time() < deadline and len(list(journal.glob("band_*.npy"))) < 3:
+        time.sleep(0.02)
+    proc.kill()
+    proc.wait(30)
+    done_before = len(list(journal.glob("band_*.npy")))
+    assert 3 <= done_before < 20 and not target.exists()
+    # rerun: finished bands come from the journal, the rest is rendered; the journal is removed at the end
+    assert cli("export", *common, "--out", target) == 0
+    assert not journal.exists() and not list(tmp_path.glob("*.part"))
+    assert np.array_equal(np.array(Image.open(target)), np.array(Image.open(ref)))
+    assert Image.open(target).text == Image.open(ref).text
+
+
+def test_journal_of_other_settings_is_discarded(skip32: Path, tmp_path: Path) -> None:
+    target = tmp_path / "x.png"
+    journal = tmp_path / ".x.png.journal"
+    journal.mkdir()
+    (journal / "manifest.json").write_text('{"key": "something else"}')
+    np.save(journal / "band_000000000.npy", np.zeros((4, 20, 3), np.uint8))
+    assert cli("export", skip32, "--size", "20", "12", "--tile-pixels", "80", "--journal", "on", "--out", target) == 0
+    ref = tmp_path / "y.png"
+    assert cli("export", skip32, "--size", "20", "12", "--journal", "off", "--out", ref) == 0
+    assert np.array_equal(np.array(Image.open(target)), np.array(Image.open(ref)))
+
+
+def test_full_disk_is_refused_before_rendering(skip32: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+
+    import engine.export
+
+    monkeypatch.setattr(engine.export.shutil, "disk_usage",
+                        lambda p: shutil._ntuple_diskusage(10**9, 10**9 - 1000, 1000))  # type: ignore[attr-defined]
+    assert cli("export", skip32, "--size", "400", "400", "--out", tmp_path / "x.tif") == 2
+    assert "not enough free space" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
