@@ -246,14 +246,15 @@ class CrepsGenerator(Generator):
         K, cb, res = self.cfg.rank, self.cfg.biline_channels, self.cfg.block_res
         amp = st.amp[:, slot * K:(slot + 1) * K]
         out: list[list[torch.Tensor]] = [[] for _ in res[1:]]
-        for c0 in range(0, coords.shape[0], LINE_CHUNK):
-            chunk = coords[c0:c0 + LINE_CHUNK]
+        step = max(1, LINE_CHUNK // amp.shape[0]) if not st.per_sample else LINE_CHUNK
+        for c0 in range(0, coords.shape[0], step):
+            chunk = coords[c0:c0 + step]
             m = chunk.shape[0]
             pad = max(0, -(-MIN_ROWS // K) - m)
             chunk = torch.cat([chunk, chunk[-1:].expand(pad)])
             if st.per_sample:
                 assert group is not None
-                g = group[c0:c0 + LINE_CHUNK]
+                g = group[c0:c0 + step]
                 g = torch.cat([g, g[-1:].expand(pad)])
                 x = self._line_input(amp[g], chunk, fourier)  # [1, m*K, C4]
                 gs = g.repeat_interleave(K)

@@ -24,16 +24,14 @@ def render(g: CrepsGenerator, ws: torch.Tensor, grid: torch.Tensor | None, weigh
         coords = g._t["synthesis.b4.input.coords"]
         ur, vc = coords[0, :, 0, 0], coords[0, :, 1, 0]
         u, v = ur[:, None].expand(-1, vc.shape[0]), vc[None].expand(ur.shape[0], -1)
-        aligned = True
     else:
         u, v = (grid[..., 1] + 1) * 0.5, (grid[..., 0] + 1) * 0.5  # frame (x, y) -> (row u, column v)
-        aligned = bool((grid[..., 0] == grid[:1, :, 0]).all() and (grid[..., 1] == grid[:, :1, 1]).all())
-        ur, vc = u[:, 0], v[0]
+    layout = _layout(u, v)
     if weights is None:
         head = g._head_fold(ws[:, -1])
         st = g._line_styles(ws)
-        if aligned:
-            return separable(g, st, ur, vc, head, fourier).permute(0, 3, 1, 2)
+        if layout is not None:
+            return separable(g, st, u, v, layout, head, fourier).permute(0, 3, 1, 2)
         h, w = u.shape
         out = torch.empty(ws.shape[0], h * w, g.cfg.img_channels, device=g.device)
         idx = torch.arange(h * w, device=g.device)
@@ -41,20 +39,39 @@ def render(g: CrepsGenerator, ws: torch.Tensor, grid: torch.Tensor | None, weigh
             hb = ("fold", [m[b:b + 1] for m in head[1]])
             per_pixel(g, st.select(b), idx, u.reshape(-1), v.reshape(-1), hb, fourier, out[b])
         return out.view(-1, h, w, g.cfg.img_channels).permute(0, 3, 1, 2)
-    return painted(g, ws, weights, u, v, aligned, fourier).permute(0, 3, 1, 2)
+    return painted(g, ws, weights, u, v, layout, fourier).permute(0, 3, 1, 2)
 
 
-def separable(g: CrepsGenerator, st: LineStyles, u: torch.Tensor, v: torch.Tensor, head: Head,
+def _layout(u: torch.Tensor, v: torch.Tensor) -> str | None:
+    """Which separable layout a grid has, if any.
+
+    "rows": u depends only on the output row and v only on the column (axis-aligned grids); "cols": the
+    transpose (grids turned by 90 degrees); None: any other grid (per-pixel path).
+    """
+    if bool((u == u[:, :1]).all() and (v == v[:1]).all()):
+        return "rows"
+    if bool((u == u[:1]).all() and (v == v[:, :1]).all()):
+        return "cols"
+    return None
+
+
+def separable(g: CrepsGenerator, st: LineStyles, u: torch.Tensor, v: torch.Tensor, layout: str, head: Head,
               fourier: bool) -> torch.Tensor:
-    """Axis-aligned grid, folded line styles: rows at u [H], columns at v [W] -> [N, H, W, C]."""
-    xs = g._line_tables(st, u, 0, fourier)
-    ys = g._line_tables(st, v, 1, fourier)
-    n, h, w = xs[0].shape[0], u.shape[0], v.shape[0]
+    """Separable grid ([H, W] u and v, see `_layout`), folded line styles -> [N, H, W, C].
+
+    Row lines are evaluated once per distinct u, column lines once per distinct v; the composition of a pixel
+    is the same addcmul chain as on the per-pixel path, so both paths give bit-identical pixels.
+    """
+    if layout == "rows":
+        by_row, by_col = g._line_tables(st, u[:, 0], 0, fourier), g._line_tables(st, v[0], 1, fourier)
+    else:
+        by_row, by_col = g._line_tables(st, v[:, 0], 1, fourier), g._line_tables(st, u[0], 0, fourier)
+    n, (h, w) = by_row[0].shape[0], u.shape
     out = torch.empty(n, h, w, g.cfg.img_channels, device=g.device)
     step = max(1, PIXEL_CHUNK // (w * n))
     for i0 in range(0, h, step):
         i1 = min(h, i0 + step)
-        fs = [compose_outer(x[:, i0:i1], y).reshape(n, (i1 - i0) * w, -1) for x, y in zip(xs, ys, strict=True)]
+        fs = [compose_outer(r[:, i0:i1], c).reshape(n, (i1 - i0) * w, -1) for r, c in zip(by_row, by_col, strict=True)]
         out[:, i0:i1] = g._pixels(fs, head, slice(i0 * w, i1 * w)).view(n, i1 - i0, w, -1)
     return out
 
@@ -90,7 +107,7 @@ def _blend(ws: torch.Tensor, a: torch.Tensor, rows: int) -> torch.Tensor:
 
 
 def painted(g: CrepsGenerator, ws: torch.Tensor, weights: torch.Tensor, u: torch.Tensor, v: torch.Tensor,
-            aligned: bool, fourier: bool) -> torch.Tensor:
+            layout: str | None, fourier: bool) -> torch.Tensor:
     """Per-pixel anchor weights [L, H, W, K] over anchors ws [K, L, w_dim]: one image [1, H, W, C].
 
     Every pixel gets exactly the image of its own blended style. The line network reads ws[0..L-2]: pixels
@@ -107,12 +124,12 @@ def painted(g: CrepsGenerator, ws: torch.Tensor, weights: torch.Tensor, u: torch
     if bool((a_line == a_line[:1]).all()):  # one line style: the plain paths (bit-identical to them)
         wl = torch.cat([_blend(ws, a_line[:1], L - 1)[0], ws[:1, -1]])[None]
         st = g._line_styles(wl)
-        if aligned:
-            return separable(g, st, u[:, 0], v[0], head, fourier)
+        if layout is not None:
+            return separable(g, st, u, v, layout, head, fourier)
         out = torch.empty(h * w, g.cfg.img_channels, device=g.device)
         per_pixel(g, st, torch.arange(h * w, device=g.device), u.reshape(-1), v.reshape(-1), head, fourier, out)
         return out.view(1, h, w, -1)
-    return _painted_groups(g, ws, a_line, u, v, head, aligned, fourier).view(1, h, w, -1)
+    return _painted_groups(g, ws, a_line, u, v, head, layout is not None, fourier).view(1, h, w, -1)
 
 
 def _painted_groups(g: CrepsGenerator, ws: torch.Tensor, a_line: torch.Tensor, u: torch.Tensor, v: torch.Tensor,
