@@ -52,8 +52,12 @@ def camera_grid(
     if not (math.isfinite(cx) and math.isfinite(cy) and math.isfinite(camera.rotation)):
         raise ValueError("center / rotation: must be finite numbers")
     if camera.rotation % 360.0 != 0.0:
-        t = math.radians(camera.rotation)
-        c, s = math.cos(t), math.sin(t)
+        quarter = camera.rotation / 90.0
+        if quarter == round(quarter):  # exact multiples of 90°: no cos/sin residue, grids stay separable
+            c, s = ((1.0, 0.0), (0.0, 1.0), (-1.0, 0.0), (0.0, -1.0))[int(round(quarter)) % 4]
+        else:
+            t = math.radians(camera.rotation)
+            c, s = math.cos(t), math.sin(t)
         uu, vv = c * uu - s * vv, s * uu + c * vv
     if camera.projection != "plane":
         raise ValueError(f"projection: only 'plane' is supported, got {camera.projection!r}")

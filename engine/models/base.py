@@ -27,7 +27,8 @@ def _as_tensor(name: str, value: Any, device: torch.device) -> torch.Tensor:
             t = value
         else:
             a = np.asarray(value, dtype=np.float32)
-            t = torch.from_numpy(a if a.flags.writeable else a.copy())
+            writable = a.flags.writeable and all(st >= 0 for st in a.strides)
+            t = torch.from_numpy(a if writable else np.ascontiguousarray(a).copy())
     except (TypeError, ValueError) as e:
         raise ValueError(f"{name}: not a numeric array ({e})") from None
     t = t.to(device=device, dtype=torch.float32)
