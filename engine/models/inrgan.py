@@ -21,9 +21,17 @@ from engine.checkpoints.network_pickle import PersistentRecord
 from engine.errors import CheckpointError
 from engine.models.base import Generator, NoiseArg
 from engine.models.inrgan_config import Block, ConfigError, InrGanConfig, infer_config, to_device
-from engine.models.inrgan_layers import Styles, fmm_forward, fuser_features, instance_norm, torgb_forward
+from engine.models.inrgan_layers import (
+    Styles,
+    fmm_forward,
+    fmm_split_forward,
+    fuser_features,
+    instance_norm,
+    torgb_forward,
+)
 
 SNAP = 1e-3  # grid points this close (in native pixels) to a native pixel are that pixel
+PTS_MAX = float(2**24)  # native pixels; float32 coordinates carry no information beyond this
 
 
 class InrGanGenerator(Generator):
@@ -107,7 +115,7 @@ class InrGanGenerator(Generator):
             hw = (n, n)
         else:
             hw = (grid.shape[0], grid.shape[1])
-            pts = (grid.reshape(-1, 2).double() + 1.0) * ((n - 1) / 2.0)
+            pts = ((grid.reshape(-1, 2).double() + 1.0) * ((n - 1) / 2.0)).clamp(-PTS_MAX, PTS_MAX)
             near = pts.round()
             pts = torch.where((pts - near).abs() < SNAP, near, pts)
         lam = None if weights is None else weights.reshape(self.num_ws, -1, weights.shape[-1])
@@ -148,10 +156,11 @@ class InrGanGenerator(Generator):
         b_out = 1 if lam is not None else ws.shape[0]
         step = max(1, self.chunk_pixels // b_out)
         out = []
+        cache: dict[str, torch.Tensor] = {}
         for p0 in range(0, pts.shape[0], step):
             band = slice(p0, p0 + step)
-            out.append(self._render_band(ws, pts[band], [i[band] for i in inv], anc, level_lam,
-                                         None if lam is None else lam[:, band], ablate))
+            sub = None if lam is None else lam[:, band]
+            out.append(self._render_band(ws, pts[band], [i[band] for i in inv], anc, level_lam, sub, ablate, cache))
         return torch.cat(out, 1)
 
     def _rows_at(self, res: int) -> set[int]:
@@ -171,6 +180,7 @@ class InrGanGenerator(Generator):
         level_lam: list[dict[int, torch.Tensor]],
         lam: torch.Tensor | None,
         ablate: frozenset[str],
+        cache: dict[str, torch.Tensor],
     ) -> torch.Tensor:
         cfg, n = self.config, self.resolution
         x: torch.Tensor | None = None
@@ -182,17 +192,18 @@ class InrGanGenerator(Generator):
                 ids, local = torch.unique(inv[li], return_inverse=True)
                 ij = anc[li][ids]
                 xy = torch.stack([2.0 * ij[:, 1] / r - 1.0, 1.0 - 2.0 * (ij[:, 0] + 1) / r], 1)
-                st = Styles(ws, None if lam is None else {k: v[ids] for k, v in level_lam[li].items()})
+                st = Styles(ws, None if lam is None else {k: v[ids] for k, v in level_lam[li].items()}, cache)
             else:  # finest scale: every requested point, sin/cos at its exact coordinate
                 local = torch.arange(pts.shape[0], device=pts.device)
                 ij = torch.floor(pts).long().flip(1)
                 xy = torch.stack([2.0 * pts[:, 0] / n - 1.0, 1.0 - 2.0 * (pts[:, 1] + 1) / n], 1)
-                st = Styles(ws, None if lam is None else {k: lam[k] for k in self._rows_at(r)})
+                st = Styles(ws, None if lam is None else {k: lam[k] for k in self._rows_at(r)}, cache)
+            parent = None
             if prev_local is not None:
                 parent = torch.empty(int(local.max()) + 1, dtype=torch.long, device=local.device)
                 parent[local] = prev_local
-                x, img = x[:, parent], img[:, parent]  # type: ignore[index]
-            x, img = self._run_level(blocks, x, img, xy.float(), ij, st, ablate)
+                img = img[:, parent]  # type: ignore[index]
+            x, img = self._run_level(blocks, x, img, xy.float(), ij, st, ablate, parent=parent)
             prev_local = local
         assert img is not None
         return img
@@ -208,14 +219,30 @@ class InrGanGenerator(Generator):
         st: Styles,
         ablate: frozenset[str],
         trace: dict[str, tuple[torch.Tensor, torch.Tensor]] | None = None,
+        parent: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Run the blocks of one scale on its points; ``x`` is at the previous scale's points when
+        ``parent`` (this scale's point -> previous point) is given, else already at this scale."""
         b = st.ws.shape[0] if st.lam is None else 1
         for block in blocks:
+            layers = block.layers
             if block.fuser is not None:
-                feats = fuser_features(block.fuser, xy, ij, ablate)[None].expand(b, -1, -1)
-                x = feats if x is None else torch.cat([x, feats], dim=2)
+                feats = fuser_features(block.fuser, xy, ij, ablate)
+                if x is not None and parent is not None and st.lam is None:
+                    # nearest upsampling commutes with the channel GEMM: the previous features' share
+                    # of conv0 is computed once per coarse pixel, then copied to its children
+                    x = fmm_split_forward(layers[0], x, parent, feats, st)
+                    layers = layers[1:]
+                elif x is None:
+                    x = feats[None].expand(b, -1, -1)
+                else:
+                    x = x if parent is None else x[:, parent]
+                    x = torch.cat([x, feats[None].expand(b, -1, -1)], dim=2)
+            elif parent is not None:
+                x = x[:, parent]  # type: ignore[index]
+            parent = None
             assert x is not None
-            for layer in block.layers:
+            for layer in layers:
                 if layer.instance_norm:
                     x = instance_norm(x)
                 x = fmm_forward(layer, x, st)

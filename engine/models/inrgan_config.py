@@ -268,7 +268,8 @@ def infer_config(g: PersistentRecord) -> InrGanConfig:
         if bi == 0 or up:
             frec = _child(brec, "input.input.coord_fuser") if bi == 0 else _child(brec, "coord_fuser")
             fcfg = input_fuser_cfg if bi == 0 else coords
-            basis, const, cos = _fuser(frec, eff, _get(fcfg, f"res_configs.{eff}"))
+            rcs = _get(fcfg, "res_configs", {}) or {}
+            basis, const, cos = _fuser(frec, eff, rcs.get(str(eff), rcs.get(eff)))
             conv_name = "conv1" if bi == 0 else "conv0"
             conv_in = _tensor(_child(brec, conv_name), "weight").shape[1]
             n_sincos = conv_in - (prev_ch if up else 0) - const.shape[2]
@@ -279,7 +280,7 @@ def infer_config(g: PersistentRecord) -> InrGanConfig:
             fuser = Fuser(eff, basis, cos, const)
             fuser_ch = fuser.channels
         names = ["conv1"] if bi == 0 else ["conv0", "conv1"]
-        n_extra = int(extra_cfg.get(str(eff), 0) or 0)
+        n_extra = int(extra_cfg.get(str(eff), extra_cfg.get(eff, 0)) or 0)
         names += [f"extra_convs.{k}" for k in range(n_extra)]
         extras = _child(brec, "extra_convs").children if n_extra else {}
         if n_extra and len(extras) != n_extra:

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 
 from engine.models.inrgan_config import FMMLayer, Fuser, ToRGB
+from engine.models.inrgan_mix import fmm_mixed, fmm_weight
 
-DEMOD_EPS = 1e-8  # added to the row norm, not inside a square root (spec §2.3)
 NORM_EPS = 1e-8
-GROUPED_MAX = 256  # per-pixel styles with at most this many distinct values run one GEMM per value
-WEIGHT_CHUNK = 1 << 24  # floats of per-pixel modulated weights materialised at once
 
 
 class Styles:
@@ -22,41 +18,31 @@ class Styles:
     the anchor weights [P, K] of the current point set (absent: uniform styles).
     """
 
-    def __init__(self, ws: torch.Tensor, lam: dict[int, torch.Tensor] | None = None) -> None:
+    def __init__(
+        self, ws: torch.Tensor, lam: dict[int, torch.Tensor] | None = None, cache: dict[str, torch.Tensor] | None = None
+    ) -> None:
         self.ws = ws
         self.lam = lam
-        self._cache: dict[str, torch.Tensor] = {}
+        self._cache: dict[str, torch.Tensor] = {} if cache is None else cache
 
     def uniform(self, row: int, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
         return torch.addmm(bias, self.ws[:, row], weight.t())
 
     def folded(self, key: str, make: object) -> torch.Tensor:
-        """Per-call cache of uniform modulated weights (bands of one render reuse them)."""
+        """Uniform modulated weights, cached for the whole call (every band of a render shares them)."""
         if key not in self._cache:
             self._cache[key] = make()  # type: ignore[operator]
         return self._cache[key]
 
 
-def fmm_weight(layer: FMMLayer, s: torch.Tensor) -> torch.Tensor:
-    """Modulated weights [U, O, I] for styles s [U, (O + I) * rank]."""
-    o, i = layer.weight.shape
-    r = layer.rank
-    a = s[:, : o * r].reshape(-1, o, r)
-    b = s[:, o * r :].reshape(-1, r, i)
-    m = torch.bmm(a, b) / math.sqrt(r)
-    if layer.activation == "tanh":
-        m = torch.tanh(m)
-    elif layer.activation == "sigmoid":
-        m = torch.sigmoid(m) - 0.5
-    w = layer.weight[None] * (1.0 + m)
-    if layer.activation == "demod":
-        w = w / (w.norm(dim=2, keepdim=True) + DEMOD_EPS)
-    return w
+def _act_(h: torch.Tensor, layer: FMMLayer) -> torch.Tensor:
+    """In place on a fresh GEMM output that already holds the bias: lrelu(0.2) * gain, clamp."""
+    h = F.leaky_relu_(h, 0.2).mul_(layer.act_gain)
+    return h if layer.clamp is None else h.clamp_(-layer.clamp, layer.clamp)
 
 
 def _bias_act(h: torch.Tensor, layer: FMMLayer) -> torch.Tensor:
-    h = F.leaky_relu(h + layer.bias, 0.2) * layer.act_gain
-    return h if layer.clamp is None else h.clamp(-layer.clamp, layer.clamp)
+    return _act_(h.add_(layer.bias), layer)
 
 
 def instance_norm(x: torch.Tensor) -> torch.Tensor:
@@ -70,29 +56,22 @@ def fmm_forward(layer: FMMLayer, x: torch.Tensor, styles: Styles) -> torch.Tenso
     aw, ab = layer.affine.weight, layer.affine.bias
     if lam is None:
         w = styles.folded(layer.name, lambda: fmm_weight(layer, styles.uniform(layer.row, aw, ab)))
-        return _bias_act(torch.bmm(x, w.transpose(1, 2)), layer)
+        return _act_(torch.baddbmm(layer.bias[None, None], x, w.transpose(1, 2)), layer)
     proj = styles.ws[:, layer.row] @ aw.t()  # [K, S]: styles are affine in w, so mix projections
-    uniq, inv = torch.unique(lam, dim=0, return_inverse=True)
-    xs = x[0]
-    if len(uniq) == 1:
-        w = fmm_weight(layer, torch.addmm(ab, uniq, proj))
-        return _bias_act((xs @ w[0].t())[None], layer)
-    out = xs.new_empty(xs.shape[0], layer.weight.shape[0])
-    if len(uniq) <= GROUPED_MAX:
-        order = torch.argsort(inv)
-        counts = torch.bincount(inv, minlength=len(uniq)).tolist()
-        start = 0
-        for u, n in enumerate(counts):
-            idx = order[start : start + n]
-            start += n
-            w = fmm_weight(layer, torch.addmm(ab, uniq[u : u + 1], proj))[0]
-            out[idx] = xs[idx] @ w.t()
-    else:
-        step = max(1, WEIGHT_CHUNK // layer.weight.numel())
-        for p0 in range(0, xs.shape[0], step):
-            w = fmm_weight(layer, torch.addmm(ab, lam[p0 : p0 + step], proj))
-            out[p0 : p0 + step] = torch.bmm(w, xs[p0 : p0 + step, :, None])[:, :, 0]
-    return _bias_act(out[None], layer)
+    return _bias_act(fmm_mixed(layer, x[0], lam, proj, ab)[None], layer)
+
+
+def fmm_split_forward(
+    layer: FMMLayer, x: torch.Tensor, parent: torch.Tensor, feats: torch.Tensor, styles: Styles
+) -> torch.Tensor:
+    """Uniform-style FMM of [x[:, parent], feats] without building it: x [B, Pc, Ic], feats [P, F]."""
+    aw, ab = layer.affine.weight, layer.affine.bias
+    w = styles.folded(layer.name, lambda: fmm_weight(layer, styles.uniform(layer.row, aw, ab)))
+    ic = x.shape[2]
+    coarse = torch.baddbmm(layer.bias[None, None], x, w[:, :, :ic].transpose(1, 2))
+    h = coarse[:, parent]
+    h += torch.matmul(feats, w[:, :, ic:].transpose(1, 2))
+    return _act_(h, layer)
 
 
 def torgb_forward(t: ToRGB, x: torch.Tensor, styles: Styles) -> torch.Tensor:

@@ -10,7 +10,12 @@ import numpy as np
 import pytest
 import torch
 
-from engine.checkpoints.network_pickle import load_network_pickle
+from engine.checkpoints.network_pickle import (
+    ModuleObjectRecord,
+    PersistentRecord,
+    _record_class,
+    load_network_pickle,
+)
 from engine.coords import identity_grid
 from engine.errors import CheckpointError
 from engine.models.inrgan import InrGanGenerator
@@ -206,3 +211,127 @@ def test_config_inference_errors(fixtures: Path) -> None:
     snap["G_ema"].state["_init_kwargs"]["cfg"]["num_extra_convs"] = {"32": 2}
     with pytest.raises(CheckpointError, match="extra layers"):
         InrGanGenerator.from_snapshot(snap, "cpu", "x.pkl")
+
+
+# ----------------------------------------------------------------------------- configurations not in the fixtures
+def _rec(cls: str, params: dict | None = None, bufs: dict | None = None, mods: dict | None = None,
+         kwargs: dict | None = None, **attrs: object) -> PersistentRecord:
+    state = {"_parameters": dict(params or {}), "_buffers": dict(bufs or {}), "_modules": dict(mods or {}),
+             "_non_persistent_buffers_set": set(), "_init_args": (), "_init_kwargs": kwargs or {}, **attrs}
+    return PersistentRecord(cls, "", 6, state)
+
+
+def _fc(i: int, o: int, lr: float = 1.0, bias_init: float = 0.0) -> PersistentRecord:
+    p = {"weight": torch.randn(o, i) / lr, "bias": torch.full((o,), bias_init) + 0.1 * torch.randn(o)}
+    return _rec("FullyConnectedLayer", p, kwargs={"lr_multiplier": lr})
+
+
+def _fake_generator(cfg: dict, res: int, z_dim: int = 16, w_dim: int = 24, n_map: int = 3) -> PersistentRecord:
+    """A G_ema record with the official module structure for ``cfg`` (random weights)."""
+    torch.manual_seed(0)
+    full = resolve_interpolations(cfg)
+    r0, rank, base, cmax = full["input"]["resolution"], full["fmm"]["rank"], 256, 16
+    inorm = full["fmm"].get("instance_norm", False)
+
+    def fuser(r: int) -> tuple[PersistentRecord, int]:
+        rc = full["coords"]["res_configs"][str(r)]
+        p, b, d = {}, {}, 0
+        if rc.get("log_emb_size", 0):
+            b["log_basis"] = torch.randn(int(np.ceil(np.log2(r))) * (4 if rc.get("use_diagonal") else 2), 2)
+            d += b["log_basis"].shape[0]
+        if rc.get("random_emb_size", 0):
+            b["random_basis"] = torch.randn(rc["random_emb_size"], 2) * 3
+            d += rc["random_emb_size"]
+        if rc.get("const_emb_size", 0):
+            p["const_embs"] = torch.randn(1, rc["const_emb_size"], r, r)
+        return _rec("CoordFuser", p, b), d * (2 if rc.get("use_cosine") else 1) + rc.get("const_emb_size", 0)
+
+    def layer(i: int, o: int, norm: bool = False) -> PersistentRecord:
+        p = {"weight": torch.randn(o, i, 1, 1), "bias": 0.1 * torch.randn(o)}
+        return _rec("SynthesisLayer", p, mods={"affine": _fc(w_dim, (i + o) * rank)}, instance_norm=norm)
+
+    blocks, prev, nws = {}, 0, 0
+    for bi, nom in enumerate(2**k for k in range(2, int(np.log2(res)) + 1)):
+        eff, out, mods = max(nom, r0), min(base // nom, cmax), {}
+        if bi == 0:
+            f, fd = fuser(eff)
+            mods["input"] = _rec("GenInput", mods={"input": _rec("CoordsInput", mods={"coord_fuser": f})})
+            mods["conv1"] = layer(fd, out)
+            nws += 1
+        else:
+            fd = 0
+            if nom > r0:
+                mods["coord_fuser"], fd = fuser(eff)
+            mods["conv0"], mods["conv1"] = layer(prev + fd, out), layer(out, out, inorm)
+            nws += 2
+        ne = full.get("num_extra_convs", {}).get(str(eff), 0)
+        if ne:
+            ml = _record_class("torch.nn.modules.container", "ModuleList", ModuleObjectRecord)()
+            ml.state = {"_modules": {str(k): layer(out, out, inorm) for k in range(ne)}}
+            mods["extra_convs"] = ml
+            nws += ne
+        p = {"weight": torch.randn(3, out, 1, 1), "bias": 0.1 * torch.randn(3)}
+        mods["torgb"] = _rec("ToRGBLayer", p, mods={"affine": _fc(w_dim, out, bias_init=1.0)})
+        blocks[f"b{nom}"] = _rec("SynthesisBlock", mods=mods)
+        prev = out
+    mapping = _rec("MappingNetwork", bufs={"w_avg": torch.randn(w_dim)},
+                   mods={f"fc{i}": _fc(z_dim if i == 0 else w_dim, w_dim, 0.01) for i in range(n_map)})
+    kw = {"z_dim": z_dim, "w_dim": w_dim, "mapping_kwargs": {"num_layers": n_map}, "c_dim": 0, "img_channels": 3,
+          "synthesis_kwargs": {"channel_base": base, "channel_max": cmax}, "cfg": cfg, "img_resolution": res}
+    syn = _rec("SynthesisNetwork", mods=blocks, num_ws=nws + 1)
+    return _rec("Generator", mods={"synthesis": syn, "mapping": mapping}, kwargs=kw)
+
+
+def _cfg(r0: int, res_cfgs: dict, extra: dict, mode: str = "nearest", inorm: bool = False, rank: int = 3) -> dict:
+    return {"upsampling_mode": mode, "num_extra_convs": extra,
+            "input": {"type": "coords", "resolution": r0, "coord_fuser_cfg": "${coords}"},
+            "coords": {"enabled": True, "per_resolution": True, "kernel_size": 1,
+                       "a": {"log_emb_size": 8, "const_emb_size": 3, "use_cosine": True, "use_diagonal": True},
+                       "b": {"log_emb_size": 8, "random_emb_size": 5, "const_emb_size": 2},
+                       "c": {"random_emb_size": 4, "use_cosine": True},
+                       "res_configs": res_cfgs},
+            "fmm": {"enabled": True, "rank": rank, "activation": "demod", "instance_norm": inorm}}
+
+
+VARIANTS = {
+    "input4_nocos": (_cfg(4, {"4": "${coords.a}", "8": "${coords.b}", "16": "${coords.c}", "32": "${coords.b}"},
+                          {"8": 2}), 32, 10),
+    "input16_extra_at_input": (_cfg(16, {"16": "${coords.a}", "32": "${coords.c}"}, {"16": 1, "32": 2}, rank=5), 32, 13),
+    "single_scale": (_cfg(16, {"16": "${coords.a}"}, {}), 16, 6),
+    "bilinear_only": (_cfg(8, {"8": "${coords.a}", "16": "${coords.b}"}, {"16": 1}, mode="bilinear"), 16, 7),
+    "nearest_instance_norm": (_cfg(8, {"8": "${coords.a}", "16": "${coords.b}"}, {"8": 1}, inorm=True), 16, 8),
+}
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_unseen_configurations(variant: str) -> None:
+    torch.set_num_threads(1)
+    cfg, res, num_ws = VARIANTS[variant]
+    g = InrGanGenerator.from_snapshot({"G_ema": _fake_generator(cfg, res)}, "cpu", variant)
+    assert (g.resolution, g.num_ws, g.z_dim, g.w_dim) == (res, num_ws, 16, 24)
+    assert len(g.layer_names()) == num_ws
+    ws = g.mapping(np.random.default_rng(1).normal(size=(2, 16)))
+    img = g.synthesis(ws)
+    assert img.shape == (2, 3, res, res) and np.isfinite(img).all() and img.std() > 1e-3
+    dense = g._render_dense(torch.as_tensor(ws), None, frozenset()).reshape(2, res, res, 3).permute(0, 3, 1, 2)
+    assert maxerr(img, dense.numpy()) <= 1e-5  # the pixel-independent path equals the plain pyramid
+    assert maxerr(g.synthesis(ws, grid=identity_grid(res)), img) <= 1e-5
+    assert g.pixel_independent == (variant not in ("bilinear_only", "nearest_instance_norm"))
+
+
+@pytest.mark.parametrize("route", ["pixel", "quadratic", "grouped"])
+def test_per_pixel_style_routes_agree(fixtures: Path, route: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    import engine.models.inrgan_mix as mix
+
+    g = gen(fixtures, "inrgan_small.pkl")
+    ws = ref(fixtures, "small", "ws")
+    anchors = np.concatenate([ws, 0.5 * ws[:1] - 0.7 * ws[1:]])
+    yy, xx = np.mgrid[0:64, 0:64] / 63.0
+    r = np.clip(np.hypot(xx - 0.5, yy - 0.5) * 2, 0, 1)
+    w = np.stack([r * xx, 1 - r, r * (1 - xx)], -1).astype(np.float32)  # smooth: a distinct style per pixel
+    auto = g.synthesis(anchors, weights=w)
+    monkeypatch.setattr(mix, "FORCE_ROUTE", route)
+    assert maxerr(g.synthesis(anchors, weights=w), auto) <= 2e-5
+    centre = g.synthesis(anchors, weights=np.broadcast_to(w[32, 32], w.shape).copy())
+    mixed_w = np.einsum("k,klw->lw", w[32, 32], anchors)[None]
+    assert maxerr(centre, g.synthesis(mixed_w)) <= TOL
