@@ -190,6 +190,8 @@ class RenderService:
         with self._cond:
             self._stopped = True
             self._pending = None
+            if self._refining is not None:
+                self._refining.cancel()
             self._cond.notify_all()
         if self._thread is not None:
             self._thread.join(timeout)

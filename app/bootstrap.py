@@ -1,0 +1,64 @@
+"""GUI entry point: `run(argv)` parses the GUI options, builds the window and runs the event loop."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from PySide6.QtWidgets import QApplication
+
+from app.controller import Controller
+from app.main_window import MainWindow
+from app.settings import AppPaths, Settings
+
+ORGANIZATION = "inr-explorer"
+APPLICATION = "INR Explorer"
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="main.py", description="Explore coordinate-based image generators.")
+    p.add_argument("paths", nargs="*", help="a checkpoint to open (default: the last model or the embedded "
+                   "generator), and optionally a .json session or .npy latents")
+    p.add_argument("--device", choices=("auto", "cuda", "cpu"), help="where the generator runs")
+    p.add_argument("--config-dir", type=Path, help="settings folder (default: the user's config dir)")
+    p.add_argument("--data-dir", type=Path, help="autosave folder (default: the user's data dir)")
+    return p.parse_args(list(argv))
+
+
+def build(argv: Sequence[str] = ()) -> tuple[MainWindow, Controller]:
+    """Create the window and its controller (a QApplication must exist); start loading the model."""
+    args = parse_args(argv)
+    defaults = AppPaths.default()
+    paths = AppPaths(args.config_dir or defaults.config_dir, args.data_dir or defaults.data_dir)
+    settings = Settings.load(paths.settings_file)
+    if args.device:
+        settings.device = args.device
+    window = MainWindow(thumb_size=settings.thumb_size)
+    controller = Controller(window, settings, paths)
+    window.model_panel.set_device(settings.device)
+    checkpoints = [p for p in args.paths if os.path.splitext(p)[1].lower() not in (".json", ".npy")]
+    controller.start(checkpoints[0] if checkpoints else None)
+    others = [p for p in args.paths if p not in checkpoints[:1]]
+    if others:
+        controller.open_paths(others)
+    return window, controller
+
+
+def run(argv: Sequence[str] = ()) -> int:
+    """Run the GUI; returns the process exit code."""
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "inr-explorer"])
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    try:
+        window, controller = build(argv)
+    except SystemExit as e:  # argparse --help / usage errors
+        return int(e.code or 0)
+    if not controller.settings.geometry:
+        window.resize(1280, 800)
+    window.show()
+    code = app.exec()
+    controller.close()
+    return int(code)

@@ -1,0 +1,150 @@
+"""The app's composition root: builds the store, the render client and the per-concern controllers."""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import QObject
+
+from app.dialogs import Dialogs
+from app.latent_controller import LatentController
+from app.main_window import MainWindow
+from app.model_controller import DEFAULT, NO_MODEL_HINT, ModelController
+from app.render_client import RenderClient
+from app.session_controller import SessionController
+from app.settings import AppPaths, Settings
+from app.view_controller import ViewController
+from app.view_state import ViewStore
+from engine.service import RenderService
+
+SESSION_SUFFIXES = (".json",)
+LATENT_SUFFIXES = (".npy",)
+
+SHORTCUTS = """<table cellspacing=4>
+<tr><td><b>Drag</b></td><td>pan</td></tr>
+<tr><td><b>Shift-drag</b></td><td>rotate</td></tr>
+<tr><td><b>Wheel / pinch</b></td><td>zoom about the cursor</td></tr>
+<tr><td><b>Double-click, Home, 0</b></td><td>reset the view</td></tr>
+<tr><td><b>Arrows</b></td><td>pan (canvas focused)</td></tr>
+<tr><td><b>+ / −</b></td><td>zoom in / out</td></tr>
+<tr><td><b>R / Shift+R</b></td><td>rotate 15° clockwise / counter-clockwise</td></tr>
+<tr><td><b>F</b></td><td>show / hide the training frame</td></tr>
+<tr><td><b>[ / ]</b></td><td>previous / next seed</td></tr>
+<tr><td><b>Ctrl+D</b></td><td>random seed</td></tr>
+<tr><td><b>Ctrl+Space</b></td><td>random walk</td></tr>
+<tr><td><b>Ctrl+Z / Ctrl+Shift+Z</b></td><td>undo / redo</td></tr>
+<tr><td><b>Ctrl+S</b></td><td>save image (PNG with recipe)</td></tr>
+<tr><td><b>Ctrl+O</b></td><td>open checkpoint</td></tr>
+</table>"""
+
+
+class Controller(QObject):
+    """Wires the main window to the engine through the per-concern controllers.
+
+    Parameters
+    ----------
+    window
+        The main window (views only).
+    settings, paths
+        User settings and where settings / autosave live.
+    service
+        The engine service (a fresh threaded one by default; tests may pass their own).
+    dialogs
+        File pickers and message boxes (tests pass answering fakes).
+    """
+
+    def __init__(self, window: MainWindow, settings: Settings, paths: AppPaths,
+                 service: RenderService | None = None, dialogs: Dialogs | None = None) -> None:
+        super().__init__(window)
+        self.window, self.settings, self.paths = window, settings, paths
+        self.dialogs = dialogs or Dialogs(window)
+        self.store = ViewStore(parent=self)
+        self.client = RenderClient(service, parent=self)
+        self.view = ViewController(window, self.store, self.client, settings)
+        self.models = ModelController(window, self.client, settings, self.dialogs)
+        self.latent = LatentController(window, self.store, self.client, self.models, self.dialogs)
+        self.sessions = SessionController(window, self.store, self.models, self.latent, self.view, settings,
+                                          paths, self.dialogs)
+        self._closed = False
+        a = window.acts
+        undo = self.store.undo_stack
+        a.undo.triggered.connect(undo.undo)
+        a.redo.triggered.connect(undo.redo)
+        undo.canUndoChanged.connect(a.undo.setEnabled)
+        undo.canRedoChanged.connect(a.redo.setEnabled)
+        undo.undoTextChanged.connect(self._on_undo_text_changed)
+        undo.redoTextChanged.connect(self._on_redo_text_changed)
+        a.undo.setEnabled(False)
+        a.redo.setEnabled(False)
+        a.quit.triggered.connect(window.close)
+        a.shortcuts_help.triggered.connect(
+            lambda: self.dialogs.message("Keyboard shortcuts", SHORTCUTS))
+        a.about.triggered.connect(lambda: self.dialogs.message(
+            "About INR Explorer", "Explore coordinate-based image generators (CIPS, INR-GAN, CREPS): every "
+            "pixel is computed from its (x, y) coordinate, so panning, zooming and rotating re-evaluate the "
+            "generator on a transformed grid."))
+        window.filesDropped.connect(self.open_paths)
+        window.closing.connect(self.close)
+        self.models.modelChanged.connect(lambda info: self.view.set_model_available(True))
+        self.models.loadFailed.connect(self._on_load_failed)
+        self.view.set_model_available(False, NO_MODEL_HINT)
+        if settings.geometry:
+            window.restoreGeometry(settings.geometry)
+        if settings.window_state:
+            window.restoreState(settings.window_state)
+
+    def start(self, model: str | None) -> None:
+        """Open ``model`` (command line), else the last model, else the embedded default; offer crash restore."""
+        last = self.settings.last_model
+        if model is None:
+            model = last if last and (last == DEFAULT or os.path.isfile(last)) else DEFAULT
+        if model == DEFAULT:
+            self.models.load(DEFAULT)
+        else:
+            self.open_paths([model])
+        self.sessions.start()
+
+    def open_paths(self, paths: list[str]) -> None:
+        """Open dropped or command-line files by kind: sessions, .npy latents (as anchors) or checkpoints."""
+        for path in paths:
+            suffix = os.path.splitext(path)[1].lower()
+            if suffix in SESSION_SUFFIXES:
+                self.sessions.open_session(path)
+            elif suffix in LATENT_SUFFIXES:
+                self.latent.load_anchor(self._latent_kind(path), path)
+            else:
+                self.models.load(path)
+
+    def _latent_kind(self, path: str) -> str:
+        """A dropped .npy is a z when it has exactly z_dim values and z_dim differs from w_dim, else a w."""
+        import numpy as np
+
+        info = self.models.info or {}
+        try:
+            shape = np.load(path, mmap_mode="r", allow_pickle=False).shape
+        except (OSError, ValueError):
+            return "z"
+        size = int(np.prod(shape))
+        return "z" if size == info.get("z_dim") and info.get("z_dim") != info.get("w_dim") else "w"
+
+    def _on_undo_text_changed(self, text: str) -> None:
+        self.window.acts.undo.setText(f"&Undo {text}".strip())
+
+    def _on_redo_text_changed(self, text: str) -> None:
+        self.window.acts.redo.setText(f"&Redo {text}".strip())
+
+    def _on_load_failed(self, error: str) -> None:
+        if self.models.info is None:
+            self.view.set_model_available(False, f"{NO_MODEL_HINT}\n\n{error}")
+
+    def close(self) -> None:
+        """Save settings and the autosave, and stop the engine thread (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        self.latent.set_walking(False)
+        self.settings.geometry = bytes(self.window.saveGeometry().data())
+        self.settings.window_state = bytes(self.window.saveState().data())
+        self.sessions.close()
+        self.settings.save(self.paths.settings_file)
+        self.client.shutdown()

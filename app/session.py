@@ -1,0 +1,190 @@
+"""Session files (.json): model path + hash, camera, anchors, weights, panels; tolerant reading."""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from app.view_state import INTERPOLATIONS, ViewState
+from engine.types import Anchor, Camera, FrozenArray
+
+FORMAT = "inr-explorer-session"
+VERSION = 1
+
+
+class SessionError(Exception):
+    """The file is not a session at all (unreadable, not JSON, wrong format)."""
+
+
+@dataclass
+class Session:
+    """A saved working state; ``warnings`` lists what could not be read back (shown to the user)."""
+
+    state: ViewState = field(default_factory=ViewState)
+    model_path: str = ""
+    model_sha256: str = ""
+    device: str = "auto"
+    active: int = 0
+    quality: float = 0.5
+    overlay: bool = True
+    window_state: bytes = b""
+    version: int = VERSION
+    warnings: list[str] = field(default_factory=list)
+
+
+def anchor_to_json(a: Anchor) -> dict[str, Any]:
+    if a.seed is not None:
+        return {"seed": int(a.seed)}
+    if a.z is not None:
+        return {"z": a.z.array.tolist()}
+    assert a.w is not None
+    return {"w": a.w.array.tolist()}
+
+
+def anchor_from_json(d: Any) -> Anchor:
+    if not isinstance(d, dict):
+        raise ValueError("anchor: expected an object")
+    if "seed" in d:
+        seed = int(d["seed"])
+        if not 0 <= seed < 2**32:
+            raise ValueError(f"anchor seed {seed} out of range")
+        return Anchor(seed=seed)
+    for key in ("z", "w"):
+        if key in d:
+            a = np.asarray(d[key], dtype=np.float32)
+            if a.ndim not in (1, 2) or a.size == 0 or not np.isfinite(a).all():
+                raise ValueError(f"anchor {key}: expected a finite vector or matrix")
+            return Anchor(seed=None, **{key: FrozenArray(a)})
+    raise ValueError("anchor: needs seed, z or w")
+
+
+def camera_to_json(c: Camera) -> dict[str, Any]:
+    return {"center": [c.center[0], c.center[1]], "zoom": c.zoom, "rotation": c.rotation,
+            "projection": c.projection}
+
+
+def camera_from_json(d: Any) -> Camera:
+    cx, cy = (float(v) for v in d["center"])
+    zoom, rotation = float(d.get("zoom", 1.0)), float(d.get("rotation", 0.0))
+    if not all(math.isfinite(v) for v in (cx, cy, zoom, rotation)) or zoom <= 0:
+        raise ValueError("camera: centre, zoom and rotation must be finite and zoom > 0")
+    return Camera(center=(cx, cy), zoom=zoom, rotation=rotation, projection=str(d.get("projection", "plane")))
+
+
+def style_to_json(s: ViewState) -> dict[str, Any]:
+    return {"anchors": [anchor_to_json(a) for a in s.anchors], "weights": list(s.weights),
+            "interp": s.interp, "psi": s.psi, "cutoff": s.cutoff}
+
+
+def to_json(session: Session) -> str:
+    s = session.state
+    doc = {
+        "format": FORMAT,
+        "version": VERSION,
+        "model": {"path": session.model_path, "sha256": session.model_sha256, "device": session.device},
+        "camera": camera_to_json(s.camera),
+        "style": style_to_json(s) | {"active": session.active},
+        "render": {"quality": session.quality, "overlay": session.overlay},
+        "panels": {"window_state": base64.b64encode(session.window_state).decode("ascii")},
+    }
+    return json.dumps(doc, indent=1)
+
+
+def from_json(text: str) -> Session:
+    """Parse a session; damaged or unknown parts become warnings, never exceptions (except not-a-session)."""
+    try:
+        doc = json.loads(text)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise SessionError(f"not a session file (invalid JSON: {e.msg} at line {e.lineno})") from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+        raise SessionError("not an inr-explorer session file")
+    out = Session()
+    version = doc.get("version")
+    if not isinstance(version, int) or version > VERSION:
+        out.warnings.append(f"This session was saved by a newer version of the app (format {version}); "
+                            "opening the parts this version understands.")
+    out.version = version if isinstance(version, int) else VERSION
+    model = doc.get("model") if isinstance(doc.get("model"), dict) else {}
+    out.model_path = str(model.get("path") or "")
+    out.model_sha256 = str(model.get("sha256") or "")
+    out.device = str(model.get("device") or "auto")
+    camera = Camera()
+    try:
+        camera = camera_from_json(doc["camera"])
+    except (KeyError, TypeError, ValueError):
+        out.warnings.append("The camera could not be read; using the default view.")
+    style = doc.get("style") if isinstance(doc.get("style"), dict) else {}
+    anchors: list[Anchor] = []
+    weights: list[float] = []
+    raw_weights = style.get("weights") if isinstance(style.get("weights"), list) else []
+    for i, a in enumerate(style.get("anchors") or []):
+        try:
+            anchors.append(anchor_from_json(a))
+            w = float(raw_weights[i]) if i < len(raw_weights) else 0.0
+            weights.append(min(max(w, 0.0), 1.0) if math.isfinite(w) else 0.0)
+        except (TypeError, ValueError) as e:
+            out.warnings.append(f"Anchor {i + 1} was skipped ({e}).")
+    if not anchors:
+        anchors, weights = [Anchor(seed=0)], [1.0]
+        if style:
+            out.warnings.append("No usable anchors; using seed 0.")
+    interp = style.get("interp", "lerp-w")
+    if interp not in INTERPOLATIONS:
+        out.warnings.append(f"Unknown interpolation {interp!r}; using lerp in W.")
+        interp = "lerp-w"
+    psi, cutoff = 1.0, None
+    try:
+        psi = float(style.get("psi", 1.0))
+        psi = psi if math.isfinite(psi) else 1.0
+        cutoff = None if style.get("cutoff") is None else max(int(style["cutoff"]), 0) or None
+    except (TypeError, ValueError):
+        out.warnings.append("Truncation settings could not be read; using ψ = 1.")
+    out.state = ViewState(camera=camera, anchors=tuple(anchors), weights=tuple(weights), interp=interp,
+                          psi=psi, cutoff=cutoff)
+    try:
+        out.active = min(max(int(style.get("active", 0)), 0), len(anchors) - 1)
+    except (TypeError, ValueError):
+        out.active = 0
+    render = doc.get("render") if isinstance(doc.get("render"), dict) else {}
+    try:
+        out.quality = float(render.get("quality", 0.5))
+        out.overlay = bool(render.get("overlay", True))
+    except (TypeError, ValueError):
+        pass
+    panels = doc.get("panels") if isinstance(doc.get("panels"), dict) else {}
+    try:
+        out.window_state = base64.b64decode(str(panels.get("window_state", "")), validate=True)
+    except ValueError:
+        out.window_state = b""
+    return out
+
+
+def read(path: str | Path) -> Session:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise SessionError(f"{path}: cannot read ({getattr(e, 'strerror', None) or e})") from None
+    return from_json(text)
+
+
+def write_atomic(path: str | Path, text: str) -> None:
+    """Write via a temporary file and rename, so a crash never leaves half a session."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise

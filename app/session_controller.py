@@ -1,0 +1,236 @@
+"""Session glue: save / open .json sessions, autosave with crash restore, and Save Image with its recipe."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtGui import QImage
+
+from app import session as sessions
+from app.dialogs import PNG_FILTER, SESSION_FILTER, Dialogs
+from app.latent_controller import LatentController
+from app.main_window import MainWindow
+from app.model_controller import DEFAULT, ModelController
+from app.settings import AppPaths, Settings
+from app.view_controller import ViewController
+from app.view_state import ViewStore
+from engine.service import JobResult, render_job
+from engine.types import Frame, RenderRequest
+
+AUTOSAVE_MS = 15_000
+RECIPE_KEY = "inr-explorer-recipe"
+
+
+class SessionController(QObject):
+    """Everything that writes or reads the user's work to or from files."""
+
+    def __init__(self, window: MainWindow, store: ViewStore, models: ModelController, latent: LatentController,
+                 view: ViewController, settings: Settings, paths: AppPaths, dialogs: Dialogs) -> None:
+        super().__init__(window)
+        self.window, self.store, self.models, self.latent, self.view = window, store, models, latent, view
+        self.settings, self.paths, self.dialogs = settings, paths, dialogs
+        self._pending: sessions.Session | None = None
+        self._expected_hash = ""
+        self._autosaved: str | None = None
+        self._timer = QTimer(self)
+        self._timer.setInterval(AUTOSAVE_MS)
+        self._timer.timeout.connect(self.autosave)
+        self._timer.start()
+        a = window.acts
+        a.save_session.triggered.connect(lambda: self.save_session())
+        a.open_session.triggered.connect(lambda: self.open_session())
+        a.save_image.triggered.connect(lambda: self.save_image())
+        models.modelChanged.connect(self._on_model_changed)
+        models.loadFailed.connect(self._on_model_load_failed)
+        models.hashReady.connect(self._on_model_hash_ready)
+
+    @property
+    def autosave_file(self) -> Path:
+        return self.paths.data_dir / "autosave.json"
+
+    @property
+    def lock_file(self) -> Path:
+        return self.paths.data_dir / "running.lock"
+
+    # ------------------------------------------------------------------ sessions
+    def current_session(self) -> sessions.Session:
+        return sessions.Session(
+            state=self.store.state, model_path=self.models.path, model_sha256=self.models.sha256,
+            device=self.settings.device, active=self.latent.active, quality=self.settings.quality,
+            overlay=self.settings.overlay, window_state=bytes(self.window.saveState().data()))
+
+    def save_session(self, path: str = "") -> bool:
+        path = path or self.dialogs.save_file("Save session", SESSION_FILTER, "session.json")
+        if not path:
+            return False
+        try:
+            sessions.write_atomic(path, sessions.to_json(self.current_session()))
+        except OSError as e:
+            self.dialogs.message("Cannot save session", f"{path}: {e.strerror or e}", error=True)
+            return False
+        self.window.show_status(f"Saved session {os.path.basename(path)}")
+        return True
+
+    def open_session(self, path: str = "") -> bool:
+        """Open a session: load its model (if it differs) and then apply camera, anchors and panels."""
+        path = path or self.dialogs.open_file("Open session", SESSION_FILTER)
+        if not path:
+            return False
+        try:
+            session = sessions.read(path)
+        except sessions.SessionError as e:
+            self.dialogs.message("Cannot open session", str(e), error=True)
+            return False
+        model = session.model_path
+        model_file = model if model == DEFAULT else os.path.abspath(model) if model else ""
+        if model and model != DEFAULT and not os.path.isfile(model):
+            session.warnings.append(f"The session's model was not found ({model}); "
+                                    "the view and latents open with the current model.")
+            model_file = ""
+        if model_file and model_file != (self.models.path if self.models.path == DEFAULT
+                                         else os.path.abspath(self.models.path or "-")):
+            self._pending = session
+            self.models.load(model_file, session.device if session.device in ("auto", "cuda", "cpu") else None)
+        else:
+            self._expected_hash = session.model_sha256 if model_file else ""
+            self.apply(session)
+            if self._expected_hash and self.models.sha256:
+                self._on_model_hash_ready(self.models.sha256)
+        return True
+
+    def apply(self, session: sessions.Session) -> None:
+        self.store.replace(session.state, clear_undo=True)
+        self.latent.set_active(session.active)
+        self.view.set_quality(session.quality)
+        self.view.set_overlay(session.overlay)
+        if session.window_state:
+            self.window.restoreState(session.window_state)
+        if session.warnings:
+            self.dialogs.message("Session opened with warnings", "\n\n".join(session.warnings))
+            self.window.show_status(session.warnings[0], error=True)
+        else:
+            self.window.show_status("Session opened")
+
+    def _on_model_changed(self, info: dict[str, Any]) -> None:
+        if self._pending is not None:
+            session, self._pending = self._pending, None
+            self._expected_hash = session.model_sha256
+            self.apply(session)
+
+    def _on_model_load_failed(self, error: str) -> None:
+        if self._pending is not None:
+            session, self._pending = self._pending, None
+            session.warnings.append(f"The session's model could not be loaded ({error}); "
+                                    "the view and latents open with the current model.")
+            self.apply(session)
+
+    def _on_model_hash_ready(self, sha256: str) -> None:
+        expected, self._expected_hash = self._expected_hash, ""
+        if expected and expected != sha256:
+            self.dialogs.message("Model file changed", "The model file differs from the one this session was "
+                                 "saved with (SHA-256 mismatch); images may look different.")
+
+    # ------------------------------------------------------------------ autosave / crash restore
+    def start(self) -> None:
+        """Offer to restore after a crash (the previous run left its lock), then mark this run."""
+        crashed = self.lock_file.exists() and self.autosave_file.exists()
+        try:
+            self.paths.data_dir.mkdir(parents=True, exist_ok=True)
+            self.lock_file.write_text(str(os.getpid()))
+        except OSError:
+            pass
+        if crashed:
+            self.dialogs.ask("Restore session?", "The explorer did not close normally last time.\n"
+                             "Restore the automatically saved session?", self._on_restore_answered)
+
+    def _on_restore_answered(self, yes: bool) -> None:
+        if yes:
+            self.open_session(str(self.autosave_file))
+
+    def autosave(self) -> None:
+        if self.models.info is None:
+            return
+        text = sessions.to_json(self.current_session())
+        if text == self._autosaved:
+            return
+        try:
+            sessions.write_atomic(self.autosave_file, text)
+            self._autosaved = text
+        except OSError:
+            pass  # autosave is best effort; the user's own saves report errors
+
+    def close(self) -> None:
+        self._timer.stop()
+        self.autosave()
+        try:
+            self.lock_file.unlink(missing_ok=True)
+        except OSError:
+            pass
+
+    # ------------------------------------------------------------------ images
+    def save_image(self, path: str = "") -> None:
+        """Save the current view at its full render resolution (re-rendered unless the final frame is on screen)."""
+        if self.models.info is None:
+            self.window.show_status("No model loaded", error=True)
+            return
+        request = self.view.current_request()
+        label = self.latent.active_anchor().label().replace(" ", "")
+        path = path or self.dialogs.save_file("Save image", PNG_FILTER, f"{label}.png")
+        if not path:
+            return
+        if self.view.frame_matches_view() and self.view.last_final is not None:
+            self._write_png(path, self.view.last_final[0], request)
+            return
+        w, h = request.size
+        self.window.show_status(f"Rendering {w} × {h} for saving…", timeout_ms=0)
+        self.view.client.submit(render_job(request), lambda r: self._on_image_rendered(r, path, request))
+
+    def _on_image_rendered(self, result: JobResult, path: str, request: RenderRequest) -> None:
+        if result.error is not None or result.cancelled:
+            self.dialogs.message("Cannot save image", result.error or "cancelled", error=True)
+            return
+        frame = result.value
+        if not isinstance(frame, Frame) or frame.image is None:
+            self.dialogs.message("Cannot save image", getattr(frame, "error", None) or "render failed", error=True)
+            return
+        self._write_png(path, frame, request)
+
+    def recipe(self, request: RenderRequest) -> dict[str, Any]:
+        s = self.store.state
+        doc: dict[str, Any] = {
+            "format": "inr-explorer-recipe", "version": 1,
+            "model": {"path": self.models.path, "sha256": self.models.sha256,
+                      "family": (self.models.info or {}).get("family")},
+            "size": list(request.size), "camera": sessions.camera_to_json(request.camera),
+            "style": sessions.style_to_json(s),
+        }
+        if len(s.anchors) == 1 and s.anchors[0].seed is not None:
+            c = request.camera
+            args = ["python", "main.py", "render", self.models.path, "--seed", str(s.anchors[0].seed),
+                    "--psi", f"{s.psi:g}", "--size", str(request.size[0]), str(request.size[1]),
+                    "--center", f"{c.center[0]:.9g}", f"{c.center[1]:.9g}", "--zoom", f"{c.zoom:.9g}",
+                    "--rotate", f"{c.rotation:.9g}", "--out", "image.png"]
+            if s.cutoff is not None:
+                args[8:8] = ["--cutoff", str(s.cutoff)]
+            doc["command"] = shlex.join(args)
+        return doc
+
+    def _write_png(self, path: str, frame: Frame, request: RenderRequest) -> None:
+        assert frame.image is not None
+        a = np.ascontiguousarray(frame.image)
+        h, w = a.shape[:2]
+        image = QImage(a.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+        image.setText(RECIPE_KEY, json.dumps(self.recipe(request)))
+        image.setText("Software", "INR Explorer")
+        tmp = f"{path}.part"
+        if not image.save(tmp, "PNG"):
+            self.dialogs.message("Cannot save image", f"{path}: could not write the file", error=True)
+            return
+        os.replace(tmp, path)
+        self.window.show_status(f"Saved {os.path.basename(path)} ({w} × {h})")

@@ -1,0 +1,229 @@
+"""Camera glue: canvas gestures and view controls -> ViewState; ViewState + canvas size -> render requests."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtGui import QAction, QActionGroup, QTransform
+
+from app import camera_math as cm
+from app.main_window import MainWindow
+from app.render_client import RenderClient
+from app.settings import Settings
+from app.view_state import ViewState, ViewStore
+from engine.types import Camera, Frame, RenderRequest
+from widgets.view_panel import QUALITIES
+
+MAX_RENDER_PIXELS = 16_000_000  # cap for high quality settings on big screens (memory of one frame)
+KEY_PAN_FRACTION = 0.1  # arrow keys pan by this part of the canvas
+KEY_ZOOM = 1.25
+KEY_ROTATE = 15.0
+WHEEL_MERGE_SECONDS = 0.6  # wheel notches closer than this are one undo step
+
+
+def to_qtransform(m: np.ndarray) -> QTransform:
+    """2 x 3 affine (column-vector convention) -> QTransform (row-vector convention)."""
+    return QTransform(m[0, 0], m[1, 0], m[0, 1], m[1, 1], m[0, 2], m[1, 2])
+
+
+class ViewController(QObject):
+    """Owns the canvas side of the app: camera edits, render scheduling and frame display."""
+
+    def __init__(self, window: MainWindow, store: ViewStore, client: RenderClient, settings: Settings) -> None:
+        super().__init__(window)
+        self.window, self.store, self.client, self.settings = window, store, client, settings
+        self.canvas = window.canvas
+        self.has_model = False
+        self.last_final: tuple[Frame, RenderRequest] | None = None
+        self.last_shown: tuple[Frame, RenderRequest] | None = None
+        self._viewport = self.canvas.viewport()
+        self._gesture: int | None = None
+        self._gesture_count = 0
+        self._wheel_burst = (0, 0.0)
+        self._render_timer = QTimer(self)
+        self._render_timer.setSingleShot(True)
+        self._render_timer.setInterval(0)  # coalesce several changes of one event into one request
+        self._render_timer.timeout.connect(self.render_now)
+        c, a, p = self.canvas, window.acts, window.view_panel
+        c.panRequested.connect(self._on_canvas_pan_requested)
+        c.zoomRequested.connect(self._on_canvas_zoom_requested)
+        c.rotateRequested.connect(lambda deg: self._edit_camera(cm.rotated(self.camera, -deg), "Rotate"))
+        c.resetRequested.connect(self.reset_view)
+        c.gestureStarted.connect(self._on_gesture_started)
+        c.gestureFinished.connect(self._on_gesture_finished)
+        c.cursorMoved.connect(self._on_canvas_cursor_moved)
+        c.cursorLeft.connect(lambda: window.cursor_label.setText(""))
+        c.viewportChanged.connect(self._on_canvas_viewport_changed)
+        a.pan_left.triggered.connect(lambda: self._key_pan(1, 0))
+        a.pan_right.triggered.connect(lambda: self._key_pan(-1, 0))
+        a.pan_up.triggered.connect(lambda: self._key_pan(0, 1))
+        a.pan_down.triggered.connect(lambda: self._key_pan(0, -1))
+        a.zoom_in.triggered.connect(lambda: self._key_zoom(KEY_ZOOM))
+        a.zoom_out.triggered.connect(lambda: self._key_zoom(1 / KEY_ZOOM))
+        a.rotate_cw.triggered.connect(lambda: self._edit_camera(cm.rotated(self.camera, -KEY_ROTATE), "Rotate"))
+        a.rotate_ccw.triggered.connect(lambda: self._edit_camera(cm.rotated(self.camera, KEY_ROTATE), "Rotate"))
+        a.reset_view.triggered.connect(self.reset_view)
+        a.overlay.toggled.connect(self.set_overlay)
+        p.cameraEdited.connect(lambda cam: self._edit_camera(cam, "Edit view"))
+        p.resetRequested.connect(self.reset_view)
+        p.qualityChanged.connect(self.set_quality)
+        p.overlayToggled.connect(self.set_overlay)
+        p.editStarted.connect(lambda: self._on_gesture_started("dial"))
+        p.editFinished.connect(self._on_gesture_finished)
+        self._quality_actions = QActionGroup(self)
+        for q in QUALITIES:
+            act = QAction(f"{q:g}× canvas", self._quality_actions)
+            act.setCheckable(True)
+            act.setData(q)
+            act.triggered.connect(lambda _=False, q=q: self.set_quality(q))
+            window.quality_menu.addAction(act)
+        store.changed.connect(self._on_store_changed)
+        client.frameReady.connect(self._on_frame_ready)
+        client.renderFailed.connect(self._on_render_failed)
+        client.busyChanged.connect(self._on_busy_changed)
+        self.set_quality(settings.quality)
+        self.set_overlay(settings.overlay)
+        self._push_camera(self.camera)
+
+    # ------------------------------------------------------------------ state
+    @property
+    def camera(self) -> Camera:
+        return self.store.state.camera
+
+    def render_size(self) -> tuple[int, int]:
+        w, h, dpr = self._viewport
+        scale = dpr * self.settings.quality
+        rw, rh = max(1, round(w * scale)), max(1, round(h * scale))
+        if rw * rh > MAX_RENDER_PIXELS:
+            shrink = (MAX_RENDER_PIXELS / (rw * rh)) ** 0.5
+            rw, rh = max(1, int(rw * shrink)), max(1, int(rh * shrink))
+        return rw, rh
+
+    def widget_to_frame(self, camera: Camera | None = None) -> np.ndarray:
+        w, h, _ = self._viewport
+        return cm.widget_to_frame(camera or self.camera, self.render_size(), (max(w, 1.0), max(h, 1.0)))
+
+    def current_request(self) -> RenderRequest:
+        return RenderRequest(self.store.state.style(), self.camera, self.render_size(), epoch=self.client.epoch)
+
+    def set_model_available(self, available: bool, message: str = "") -> None:
+        self.has_model = available
+        if not available:
+            self.canvas.clear_frame()
+            self.last_final = self.last_shown = None
+        self.canvas.set_message(message)
+        self.schedule_render()
+
+    def schedule_render(self) -> None:
+        if self.has_model:
+            self._render_timer.start()
+
+    def render_now(self) -> None:
+        self._render_timer.stop()
+        if self.has_model:
+            self.client.render(self.current_request())
+
+    def reset_view(self) -> None:
+        self._edit_camera(Camera(), "Reset view")
+
+    def set_quality(self, quality: float) -> None:
+        self.settings.quality = quality
+        self.window.view_panel.set_quality(quality)
+        for act in self._quality_actions.actions():
+            act.setChecked(act.data() == quality)
+        self._push_camera(self.camera)
+        self.schedule_render()
+
+    def set_overlay(self, on: bool) -> None:
+        self.settings.overlay = on
+        self.canvas.set_overlay_visible(on)
+        self.window.view_panel.set_overlay(on)
+        self.window.acts.overlay.setChecked(on)
+
+    # ------------------------------------------------------------------ edits
+    def _merge_key(self, kind: str) -> tuple[str, int] | None:
+        return (kind, self._gesture) if self._gesture is not None else None
+
+    def _edit_camera(self, camera: Camera, text: str, merge_key: object = None) -> None:
+        key = merge_key if merge_key is not None else self._merge_key(text)
+        self.store.set(self.store.state.with_camera(camera), text, key)
+
+    def _on_canvas_pan_requested(self, dx: float, dy: float) -> None:
+        self._edit_camera(cm.panned(self.camera, self.widget_to_frame(), dx, dy), "Pan")
+
+    def _on_canvas_zoom_requested(self, factor: float, x: float, y: float) -> None:
+        key: object = self._merge_key("Zoom")
+        if key is None:  # wheel: notches in quick succession are one step
+            burst, last = self._wheel_burst
+            now = time.monotonic()
+            if now - last > WHEEL_MERGE_SECONDS:
+                burst += 1
+            self._wheel_burst = (burst, now)
+            key = ("wheel", burst)
+        self._edit_camera(cm.zoomed(self.camera, self.widget_to_frame(), factor, x, y), "Zoom", key)
+
+    def _key_pan(self, sx: int, sy: int) -> None:
+        w, h, _ = self._viewport
+        self._edit_camera(cm.panned(self.camera, self.widget_to_frame(), sx * w * KEY_PAN_FRACTION,
+                                    sy * h * KEY_PAN_FRACTION), "Pan")
+
+    def _key_zoom(self, factor: float) -> None:
+        w, h, _ = self._viewport
+        self._edit_camera(cm.zoomed(self.camera, self.widget_to_frame(), factor, w / 2, h / 2), "Zoom")
+
+    def _on_gesture_started(self, kind: str) -> None:
+        self._gesture_count += 1
+        self._gesture = self._gesture_count
+
+    def _on_gesture_finished(self) -> None:
+        self._gesture = None
+
+    # ------------------------------------------------------------------ display
+    def _push_camera(self, camera: Camera) -> None:
+        self.canvas.set_view(to_qtransform(self.widget_to_frame(camera)))
+        self.window.view_panel.set_camera(camera)
+        self.window.view_panel.set_render_size(*self.render_size())
+
+    def _on_store_changed(self, old: ViewState, new: ViewState) -> None:
+        if old.camera != new.camera:
+            self._push_camera(new.camera)
+        self.schedule_render()
+
+    def _on_canvas_viewport_changed(self, width: float, height: float, dpr: float) -> None:
+        viewport = (width, height, dpr)
+        if viewport != self._viewport:
+            self._viewport = viewport
+            self._push_camera(self.camera)
+            self.schedule_render()
+
+    def _on_canvas_cursor_moved(self, x: float, y: float) -> None:
+        outside = max(abs(x), abs(y)) > 1.0
+        self.window.cursor_label.setText(f"x {x:+.4f}  y {y:+.4f}" + ("  (extrapolated)" if outside else ""))
+
+    def _on_frame_ready(self, frame: Frame, request: RenderRequest) -> None:
+        assert frame.image is not None
+        m = cm.image_to_frame(request.camera, request.size, frame.stride)
+        self.canvas.show_frame(frame.image, to_qtransform(m))
+        self.last_shown = (frame, request)
+        if frame.final:
+            self.last_final = (frame, request)
+        w, h = request.size
+        what = f"{w}×{h}" if frame.stride == 1 else f"1/{frame.stride} preview"
+        self.window.time_label.setText(f"{frame.seconds * 1000:.0f} ms · {what}")
+
+    def _on_render_failed(self, message: str) -> None:
+        self.window.show_status(f"Render failed: {message}", error=True)
+
+    def _on_busy_changed(self, busy: bool) -> None:
+        self.canvas.set_busy(busy)
+
+    def frame_matches_view(self) -> bool:
+        """Whether the final frame on screen is exactly the current view (then it can be saved as is)."""
+        if self.last_final is None:
+            return False
+        req = self.last_final[1]
+        cur = self.current_request()
+        return (req.camera, req.style, req.size, req.epoch) == (cur.camera, cur.style, cur.size, cur.epoch)
+
