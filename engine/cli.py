@@ -64,6 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tile-pixels", type=int, default=128 * 128, help="pixels per tile (memory bound)")
     p.add_argument("--journal", choices=("auto", "on", "off"), default="auto",
                    help="keep finished tiles beside the target so a rerun resumes (auto: from 2048² pixels)")
+    p = sub.add_parser("video", help="render a keyframes .json to .mp4 / .avi or a folder of PNG frames")
+    p.add_argument("keyframes", type=Path, help="keyframes file (format inr-explorer-keyframes)")
+    p.add_argument("--out", type=Path, required=True, help="video file (.mp4, .avi) or a folder for PNGs")
+    p.add_argument("--checkpoint", help="override the keyframes file's checkpoint")
+    p.add_argument("--device", default="cpu")
     from engine.cli_analysis import add_parsers
 
     add_parsers(sub)
@@ -157,6 +162,23 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_video(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from engine import load_generator
+    from engine.video import export_video, spec_from_json
+
+    try:
+        spec = spec_from_json(args.keyframes.read_text())
+    except OSError as e:
+        raise CliError(f"{args.keyframes}: cannot read ({e.strerror or e})") from None
+    g = load_generator(args.checkpoint or spec.checkpoint, device=args.device)
+    with tqdm(total=spec.frame_count, unit="frame", file=sys.stderr) as bar:
+        export_video(g, spec, args.out, progress=lambda done, total: bar.update(done - bar.n))
+    print(f"wrote {args.out} ({spec.frame_count} frames, {spec.size[0]} x {spec.size[1]}, {spec.fps:g} fps)")
+    return 0
+
+
 def _numbered(out: Path, i: int, n: int) -> Path:
     return out if n == 1 else out.with_name(f"{out.stem}_{i:04d}{out.suffix}")
 
@@ -241,6 +263,8 @@ def run_cli(argv: Sequence[str]) -> int:
             return cmd_info(args)
         if args.command in ("render", "export"):
             return _run_images(args, tiled=args.command == "export")
+        if args.command == "video":
+            return cmd_video(args)
         if args.command in ("spectrum", "pca", "consistency"):
             from engine.cli_analysis import run
 
