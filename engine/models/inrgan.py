@@ -1,14 +1,4 @@
-"""INR-GAN (Skorokhodov et al. 2021) generator: the official network pickles, exact at the native grid.
-
-Camera grids are our extension (specs/inrgan.md §3). The official model renders one left/top-aligned
-r x r grid per scale with y pointing up; the adapter maps a frame point (x right, y down, identity camera
-= linspace(-1, 1, N)) to continuous native pixel indices P = (u + 1)(N - 1)/2 and, with nearest upsampling,
-evaluates its chain of ancestors: at every coarser scale r the pixel floor(P r / N), with that pixel's own
-coordinates and embeddings (which reproduces the native image exactly); at the finest scale the sin/cos
-features at the exact continuous coordinate and the const embeddings of pixel floor(P). Embedding indices
-outside the frame are clamped to the border. The -bil variant (bilinear upsampling + instance norm) couples
-all pixels: it renders its native image exactly, and other grids sample that image bilinearly.
-"""
+"""INR-GAN (Skorokhodov et al. 2021) from official network pickles: exact native renders, camera grids."""
 
 from __future__ import annotations
 
@@ -35,7 +25,19 @@ PTS_MAX = float(2**24)  # native pixels; float32 coordinates carry no informatio
 
 
 class InrGanGenerator(Generator):
-    """INR-GAN / INR-GAN-bil from an official snapshot's ``G_ema`` (see module docstring for grids).
+    """INR-GAN / INR-GAN-bil from an official snapshot's ``G_ema``.
+
+    ``grid=None`` is the official render. Explicit grids are our extension (specs/inrgan.md §3): the
+    official model renders one left/top-aligned r x r grid per scale with y pointing up; a frame point
+    (x right, y down, identity camera = linspace(-1, 1, N)) becomes continuous native pixel indices
+    P = (u + 1)(N - 1)/2 (snapped to the pixel when within 1e-3), and with nearest upsampling its chain of
+    ancestors is evaluated: at every coarser scale r the pixel floor(P r / N) with that pixel's own
+    coordinates and embeddings (this reproduces the native image exactly); at the finest scale the sin/cos
+    features at the exact continuous coordinate and the const embeddings of pixel floor(P). Embedding
+    indices outside the frame are clamped to the border, while sin/cos extrapolate analytically. Per-pixel
+    ``weights`` are area-averaged over each coarse pixel's requested descendants. The -bil variant
+    (bilinear upsampling + instance norm) couples all pixels: its native render is exact, other grids are
+    bilinear samples of it (border clamp), and per-pixel weights need ``grid=None``.
 
     Attributes
     ----------
@@ -43,6 +45,9 @@ class InrGanGenerator(Generator):
         Architecture and weights inferred from the pickle.
     chunk_pixels : int
         Output points (times batch) rendered at once on the pixel-independent path; bounds memory.
+    pixel_independent : bool
+        True for nearest upsampling without instance norm: any grid, tile or band renders exactly per
+        pixel. False for -bil: other grids are bilinear samples of the (cached) native render.
     """
 
     family = "inrgan"
@@ -58,17 +63,24 @@ class InrGanGenerator(Generator):
         self.pixel_independent = config.upsampling == "nearest" and not any(
             layer.instance_norm for b in config.blocks for layer in b.layers
         )
+        self._native_cache: tuple[Any, torch.Tensor] | None = None
 
     @classmethod
-    def from_snapshot(cls, snapshot: dict[str, Any], device: torch.device | str, source: str) -> InrGanGenerator:
-        """Build from `load_network_pickle`'s dict (uses ``G_ema``); CheckpointError if not INR-GAN."""
+    def from_snapshot(
+        cls, snapshot: dict[str, Any], device: torch.device | str, source: str, **options: Any
+    ) -> InrGanGenerator:
+        """Build from `load_network_pickle`'s dict (uses ``G_ema``); CheckpointError if not INR-GAN.
+
+        ``options`` (the dispatcher's load options) are accepted for a uniform signature; none apply here.
+        """
         g = snapshot.get("G_ema")
         if not isinstance(g, PersistentRecord):
             raise CheckpointError(f"{source}: no G_ema generator record")
         try:
             return cls(infer_config(g), device, source)
-        except ConfigError as e:
-            raise CheckpointError(f"{source}: unsupported INR-GAN checkpoint ({e})") from None
+        except (ConfigError, KeyError, TypeError, ValueError, IndexError, RuntimeError) as e:
+            msg = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
+            raise CheckpointError(f"{source}: unsupported INR-GAN checkpoint ({msg})") from None
 
     # ----------------------------------------------------------------- Generator hooks
     def parameters(self) -> list[torch.Tensor]:
@@ -81,6 +93,7 @@ class InrGanGenerator(Generator):
         self.device = torch.device(device)
         to_device(self.config, self.device)
         self._w_avg = None
+        self._native_cache = None
         return self
 
     def layer_names(self) -> list[str]:
@@ -108,14 +121,14 @@ class InrGanGenerator(Generator):
         ablate: frozenset[str],
     ) -> torch.Tensor:
         n = self.resolution
+        # index bookkeeping runs on the CPU in float64 (MPS has no float64); only GEMM inputs go to the device
         if grid is None:
-            ii, jj = torch.meshgrid(torch.arange(n, device=self.device), torch.arange(n, device=self.device),
-                                    indexing="ij")
+            ii, jj = torch.meshgrid(torch.arange(n), torch.arange(n), indexing="ij")
             pts = torch.stack([jj, ii], -1).reshape(-1, 2).double()
             hw = (n, n)
         else:
             hw = (grid.shape[0], grid.shape[1])
-            pts = ((grid.reshape(-1, 2).double() + 1.0) * ((n - 1) / 2.0)).clamp(-PTS_MAX, PTS_MAX)
+            pts = ((grid.reshape(-1, 2).cpu().double() + 1.0) * ((n - 1) / 2.0)).clamp(-PTS_MAX, PTS_MAX)
             near = pts.round()
             pts = torch.where((pts - near).abs() < SNAP, near, pts)
         lam = None if weights is None else weights.reshape(self.num_ws, -1, weights.shape[-1])
@@ -147,10 +160,11 @@ class InrGanGenerator(Generator):
         if lam is not None:
             for li in range(len(coarse)):
                 rows = self._rows_at(cfg.levels[li])
-                cnt = torch.bincount(inv[li], minlength=len(anc[li])).to(lam.dtype)[:, None]
+                cnt = torch.bincount(inv[li], minlength=len(anc[li])).to(lam)[:, None]
+                iv = inv[li].to(lam.device)
                 d = {}
                 for row in rows:
-                    s = lam.new_zeros(len(anc[li]), lam.shape[-1]).index_add_(0, inv[li], lam[row])
+                    s = lam.new_zeros(len(anc[li]), lam.shape[-1]).index_add_(0, iv, lam[row])
                     d[row] = s / cnt
                 level_lam.append(d)
         b_out = 1 if lam is not None else ws.shape[0]
@@ -160,7 +174,8 @@ class InrGanGenerator(Generator):
         for p0 in range(0, pts.shape[0], step):
             band = slice(p0, p0 + step)
             sub = None if lam is None else lam[:, band]
-            out.append(self._render_band(ws, pts[band], [i[band] for i in inv], anc, level_lam, sub, ablate, cache))
+            inv_band = [i[band] for i in inv]
+            out.append(self._render_band(ws, pts[band], inv_band, anc, level_lam, sub, ablate, cache))
         return torch.cat(out, 1)
 
     def _rows_at(self, res: int) -> set[int]:
@@ -182,7 +197,7 @@ class InrGanGenerator(Generator):
         ablate: frozenset[str],
         cache: dict[str, torch.Tensor],
     ) -> torch.Tensor:
-        cfg, n = self.config, self.resolution
+        cfg, n, dev = self.config, self.resolution, self.device
         x: torch.Tensor | None = None
         img: torch.Tensor | None = None
         prev_local: torch.Tensor | None = None  # band point -> index into the previous level's rows
@@ -192,18 +207,20 @@ class InrGanGenerator(Generator):
                 ids, local = torch.unique(inv[li], return_inverse=True)
                 ij = anc[li][ids]
                 xy = torch.stack([2.0 * ij[:, 1] / r - 1.0, 1.0 - 2.0 * (ij[:, 0] + 1) / r], 1)
-                st = Styles(ws, None if lam is None else {k: v[ids] for k, v in level_lam[li].items()}, cache)
+                idd = ids.to(dev)
+                st = Styles(ws, None if lam is None else {k: v[idd] for k, v in level_lam[li].items()}, cache)
             else:  # finest scale: every requested point, sin/cos at its exact coordinate
-                local = torch.arange(pts.shape[0], device=pts.device)
+                local = torch.arange(pts.shape[0])
                 ij = torch.floor(pts).long().flip(1)
                 xy = torch.stack([2.0 * pts[:, 0] / n - 1.0, 1.0 - 2.0 * (pts[:, 1] + 1) / n], 1)
                 st = Styles(ws, None if lam is None else {k: lam[k] for k in self._rows_at(r)}, cache)
             parent = None
             if prev_local is not None:
-                parent = torch.empty(int(local.max()) + 1, dtype=torch.long, device=local.device)
-                parent[local] = prev_local
+                cpu_parent = torch.empty(int(local.max()) + 1, dtype=torch.long)
+                cpu_parent[local] = prev_local
+                parent = cpu_parent.to(dev)
                 img = img[:, parent]  # type: ignore[index]
-            x, img = self._run_level(blocks, x, img, xy.float(), ij, st, ablate, parent=parent)
+            x, img = self._run_level(blocks, x, img, xy.float().to(dev), ij.to(dev), st, ablate, parent=parent)
             prev_local = local
         assert img is not None
         return img
@@ -265,8 +282,7 @@ class InrGanGenerator(Generator):
     ) -> torch.Tensor:
         n = self.resolution
         if not native and hw == (n, n):
-            jj, ii = torch.meshgrid(torch.arange(n, device=pts.device), torch.arange(n, device=pts.device),
-                                    indexing="xy")
+            jj, ii = torch.meshgrid(torch.arange(n), torch.arange(n), indexing="xy")
             native = bool(torch.equal(pts, torch.stack([jj, ii], -1).reshape(-1, 2).double()))
         if native:
             return self._render_dense(ws, weights, ablate)
@@ -275,8 +291,10 @@ class InrGanGenerator(Generator):
                 "weights: the bilinear INR-GAN variant is not pixel-independent; per-pixel style maps are only "
                 "supported at the native grid (grid=None)"
             )
-        img = self._render_dense(ws, None, ablate).reshape(-1, n, n, 3)
-        return _bilinear_sample(img, pts)
+        key = (ws.cpu().numpy().tobytes(), tuple(ws.shape), ablate)
+        if self._native_cache is None or self._native_cache[0] != key:  # tiles of one view share it
+            self._native_cache = (key, self._render_dense(ws, None, ablate).reshape(-1, n, n, 3))
+        return _bilinear_sample(self._native_cache[1], pts)
 
     def block_outputs(self, ws: Any) -> dict[str, tuple[Any, Any]]:
         """Official per-block (features, running skip RGB), float32 NCHW numpy, at each block's own scale.
@@ -312,7 +330,8 @@ class InrGanGenerator(Generator):
             lam = None
             if weights is not None:
                 k = weights.shape[-1]
-                pooled = F.avg_pool2d(weights.permute(0, 3, 1, 2), n // r) if r < n else weights.permute(0, 3, 1, 2)
+                maps = weights.permute(0, 3, 1, 2)  # area average over each scale-r pixel
+                pooled = F.avg_pool2d(maps, n // r) if r < n else maps
                 lam = {row: pooled[row].reshape(k, -1).t().contiguous() for row in self._rows_at(r)}
             if x is not None and img is not None:
                 x, img = _upsample(x, r // 2, mode), _upsample(img, r // 2, mode)
@@ -341,8 +360,8 @@ def _bilinear_sample(img: torch.Tensor, pts: torch.Tensor) -> torch.Tensor:
     n = img.shape[1]
     p = pts.clamp(0, n - 1)
     p0 = p.floor()
-    f = (p - p0).to(img.dtype)
-    c0, r0 = p0[:, 0].long(), p0[:, 1].long()
+    f = (p - p0).to(img)
+    c0, r0 = p0[:, 0].long().to(img.device), p0[:, 1].long().to(img.device)
     c1, r1 = (c0 + 1).clamp(max=n - 1), (r0 + 1).clamp(max=n - 1)
     fx, fy = f[:, 0:1], f[:, 1:2]
     top = img[:, r0, c0] * (1 - fx) + img[:, r0, c1] * fx

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 
@@ -19,7 +21,10 @@ class Styles:
     """
 
     def __init__(
-        self, ws: torch.Tensor, lam: dict[int, torch.Tensor] | None = None, cache: dict[str, torch.Tensor] | None = None
+        self,
+        ws: torch.Tensor,
+        lam: dict[int, torch.Tensor] | None = None,
+        cache: dict[str, torch.Tensor] | None = None,
     ) -> None:
         self.ws = ws
         self.lam = lam
@@ -28,10 +33,10 @@ class Styles:
     def uniform(self, row: int, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
         return torch.addmm(bias, self.ws[:, row], weight.t())
 
-    def folded(self, key: str, make: object) -> torch.Tensor:
+    def folded(self, key: str, make: Callable[[], torch.Tensor]) -> torch.Tensor:
         """Uniform modulated weights, cached for the whole call (every band of a render shares them)."""
         if key not in self._cache:
-            self._cache[key] = make()  # type: ignore[operator]
+            self._cache[key] = make()
         return self._cache[key]
 
 

@@ -1,12 +1,4 @@
-"""Exact FMM layers under per-pixel style mixes of K anchors (DESIGN.md §6 ``weights``).
-
-The style of pixel p is s(p) = b + Σ_k λ_k(p) s_k (affine in w), so with λ'_0 = 1 and s_0 = b the FMM matrix is
-M(p) = Σ_kl λ'_k λ'_l A_k B_l / √R, a quadratic polynomial in λ'. Writing q_j(p) = λ'_k λ'_l over pairs
-j = (k ≤ l) and V_j = W ⊙ G_j (G_j the symmetrised A_k B_l / √R, plus the 1 of "1 + M" in G_00):
-W'(p) = Σ_j q_j V_j, so  W'(p) x = Σ_j q_j (V_j x)  (J GEMMs shared by all pixels) and the squared row norms
-are the quadratic forms q^T C_o q with C_o = V_o V_o^T (J x J per output channel). No per-pixel weight matrix
-is ever built. Few distinct styles take the cheaper route of one folded GEMM per style.
-"""
+"""Exact FMM layers under per-pixel style mixes of K anchors (DESIGN.md §6 ``weights``)."""
 
 from __future__ import annotations
 
@@ -40,8 +32,14 @@ def fmm_weight(layer: FMMLayer, s: torch.Tensor) -> torch.Tensor:
     return w
 
 
-def fmm_mixed(layer: FMMLayer, x: torch.Tensor, lam: torch.Tensor, proj: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-    """W'(p) x(p) for x [P, I], anchor weights lam [P, K], anchor projections proj [K, S], affine bias [S]."""
+def fmm_mixed(
+    layer: FMMLayer, x: torch.Tensor, lam: torch.Tensor, proj: torch.Tensor, bias: torch.Tensor
+) -> torch.Tensor:
+    """W'(p) x(p) for x [P, I], anchor weights lam [P, K], anchor projections proj [K, S], affine bias [S].
+
+    Picks the cheapest exact route by a flop estimate: one folded GEMM per distinct style ("grouped"),
+    the quadratic form of `_quadratic`, or a modulated weight per pixel (the fallback).
+    """
     used = (lam != 0).any(0)
     lam, proj = lam[:, used], proj[used]
     uniq, inv = torch.unique(lam, dim=0, return_inverse=True)
@@ -80,7 +78,16 @@ def _grouped(
     return out
 
 
-def _quadratic(layer: FMMLayer, x: torch.Tensor, lam: torch.Tensor, proj: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+def _quadratic(
+    layer: FMMLayer, x: torch.Tensor, lam: torch.Tensor, proj: torch.Tensor, bias: torch.Tensor
+) -> torch.Tensor:
+    """The style of pixel p is s(p) = b + Σ_k λ_k(p) s_k, so with λ'_0 = 1 and s_0 = b the FMM matrix
+    M(p) = Σ_kl λ'_k λ'_l A_k B_l / √R is quadratic in λ'. With q_j = λ'_k λ'_l over pairs j = (k ≤ l)
+    and V_j = W ⊙ G_j (G_j the symmetrised A_k B_l / √R; G_00 also carries the 1 of "1 + M"),
+    W'(p) = Σ_j q_j V_j: then W'(p) x = Σ_j q_j (V_j x) takes J GEMMs shared by all pixels, and the
+    squared row norms are quadratic forms q^T C_o q with Gram matrices C_o = V_o V_o^T. No per-pixel
+    weight matrix is built.
+    """
     o, i = layer.weight.shape
     r = layer.rank
     s = torch.cat([bias[None], proj])  # [K', S]: the bias is anchor 0 with λ'_0 = 1
@@ -95,7 +102,8 @@ def _quadratic(layer: FMMLayer, x: torch.Tensor, lam: torch.Tensor, proj: torch.
     v = layer.weight[None] * torch.stack(g)  # [J, O, I]
     v[0] += layer.weight  # the "1 +" of W ⊙ (1 + M) rides on the pair (0, 0), whose q is always 1
     nj = len(pairs)
-    gram = torch.einsum("joi,koi->jok", v.double(), v.double()).float().reshape(nj, o * nj)  # C_o[j, k]
+    vd = v.double() if v.device.type != "mps" else v
+    gram = torch.einsum("joi,koi->jok", vd, vd).float().reshape(nj, o * nj)  # C_o[j, k]
     lam1 = torch.cat([lam.new_ones(lam.shape[0], 1), lam], 1)
     kk = torch.tensor([p[0] for p in pairs], device=x.device)
     mm = torch.tensor([p[1] for p in pairs], device=x.device)

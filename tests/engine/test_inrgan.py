@@ -23,7 +23,11 @@ from engine.models.inrgan_config import resolve_interpolations
 from engine.models.inrgan_layers import fuser_features
 
 TOL = 1e-4
-CASES = [("inrgan_small.pkl", "small"), ("inrgan_small_cudacache.pkl", "small"), ("inrgan_bil_small.pkl", "bil_small")]
+CASES = [
+    ("inrgan_small.pkl", "small"),
+    ("inrgan_small_cudacache.pkl", "small"),
+    ("inrgan_bil_small.pkl", "bil_small"),
+]
 
 
 @lru_cache(maxsize=None)
@@ -82,7 +86,8 @@ def test_per_block_outputs_and_coordinate_features(fixtures: Path, pkl: str, fol
         ii, jj = torch.meshgrid(torch.arange(r), torch.arange(r), indexing="ij")
         ij = torch.stack([ii, jj], -1).reshape(-1, 2)
         xy = torch.stack([2.0 * ij[:, 1] / r - 1.0, 1.0 - 2.0 * (ij[:, 0] + 1) / r], 1).float()
-        assert maxerr(xy.reshape(r, r, 2).permute(2, 0, 1).numpy()[None], ref(fixtures, folder, f"fourier/{b.name}_coords")) == 0
+        coords = xy.reshape(r, r, 2).permute(2, 0, 1).numpy()[None]
+        assert maxerr(coords, ref(fixtures, folder, f"fourier/{b.name}_coords")) == 0
         feats = fuser_features(b.fuser, xy, ij, frozenset()).reshape(r, r, -1).permute(2, 0, 1)[None].numpy()
         assert maxerr(feats, ref(fixtures, folder, f"fourier/{b.name}_feats")) <= TOL
 
@@ -203,7 +208,8 @@ def _shapes(fixtures: Path) -> list[list[int]]:
 
 
 def test_config_inference_errors(fixtures: Path) -> None:
-    assert resolve_interpolations({"a": {"b": 1}, "c": "${a}", "d": ["${a.b}"]}) == {"a": {"b": 1}, "c": {"b": 1}, "d": [1]}
+    resolved = resolve_interpolations({"a": {"b": 1}, "c": "${a}", "d": ["${a.b}"]})
+    assert resolved == {"a": {"b": 1}, "c": {"b": 1}, "d": [1]}
     creps = load_network_pickle(fixtures / "creps" / "creps_small.pkl")
     with pytest.raises(CheckpointError, match="unsupported INR-GAN"):
         InrGanGenerator.from_snapshot(creps, "cpu", "creps_small.pkl")
@@ -296,7 +302,9 @@ def _cfg(r0: int, res_cfgs: dict, extra: dict, mode: str = "nearest", inorm: boo
 VARIANTS = {
     "input4_nocos": (_cfg(4, {"4": "${coords.a}", "8": "${coords.b}", "16": "${coords.c}", "32": "${coords.b}"},
                           {"8": 2}), 32, 10),
-    "input16_extra_at_input": (_cfg(16, {"16": "${coords.a}", "32": "${coords.c}"}, {"16": 1, "32": 2}, rank=5), 32, 13),
+    "input16_extra_at_input": (
+        _cfg(16, {"16": "${coords.a}", "32": "${coords.c}"}, {"16": 1, "32": 2}, rank=5), 32, 13
+    ),
     "single_scale": (_cfg(16, {"16": "${coords.a}"}, {}), 16, 6),
     "bilinear_only": (_cfg(8, {"8": "${coords.a}", "16": "${coords.b}"}, {"16": 1}, mode="bilinear"), 16, 7),
     "nearest_instance_norm": (_cfg(8, {"8": "${coords.a}", "16": "${coords.b}"}, {"8": 1}, inorm=True), 16, 8),

@@ -23,7 +23,11 @@ from engine.checkpoints.network_pickle import (
 from engine.errors import CheckpointError
 
 MARKER = Path("/tmp/inr_explorer_pwned")
-INRGAN = [("inrgan_small.pkl", "small"), ("inrgan_small_cudacache.pkl", "small"), ("inrgan_bil_small.pkl", "bil_small")]
+INRGAN = [
+    ("inrgan_small.pkl", "small"),
+    ("inrgan_small_cudacache.pkl", "small"),
+    ("inrgan_bil_small.pkl", "bil_small"),
+]
 
 
 def _fresh_marker() -> None:
