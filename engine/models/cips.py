@@ -19,7 +19,9 @@ from torch import nn
 
 from engine.models.base import Generator, NoiseArg
 from engine.models.layers import (
+    SQRT2,
     EqualLinear,
+    lrelu,
     lrelu_gain,
     modulated_per_pixel,
     modulated_uniform,
@@ -189,67 +191,79 @@ class CIPSNetwork(nn.Module):
             x = lrelu_gain(layer(x))
         return x
 
-    def features(self, coords: torch.Tensor, ablate: frozenset[str] = frozenset()) -> torch.Tensor:
-        """[Fourier features ; sampled embedding] at coords [..., 2] -> [..., 2*hidden]."""
+    def features(self, coords: torch.Tensor, ablate: frozenset[str] = frozenset(),
+                 emb_table: torch.Tensor | None = None) -> torch.Tensor:
+        """[Fourier features ; sampled embedding] at coords [..., 2] -> [..., 2*hidden].
+
+        ``emb_table`` is the embedding as a channels-last [S*S, hidden] table (inference caches it).
+        """
         lead = coords.shape[:-1]
         flat = coords.reshape(-1, 2)
         conv = self.lff.ffm.conv
-        if "fourier" in ablate:
-            ff = flat.new_zeros(flat.shape[0], self.cfg.hidden)
-        else:
-            ff = torch.sin(F.linear(flat, conv.weight[:, :, 0, 0], conv.bias))
-        if "embedding" in ablate:
-            emb = flat.new_zeros(flat.shape[0], self.cfg.hidden)
-        else:
-            emb = F.grid_sample(self.emb.input, flat[None, None], mode="bilinear",
-                                padding_mode="border", align_corners=False)[0, :, 0].t()
-        return torch.cat([ff, emb], dim=1).reshape(*lead, 2 * self.cfg.hidden)
+        hid = self.cfg.hidden
+        out = flat.new_zeros(flat.shape[0], 2 * hid)
+        if "fourier" not in ablate:
+            out[:, :hid] = torch.sin(F.linear(flat, conv.weight[:, :, 0, 0], conv.bias))
+        if "embedding" not in ablate:
+            if emb_table is None:
+                emb_table = self.emb.input[0].permute(1, 2, 0).reshape(-1, hid)
+            out[:, hid:] = sample_border_bilinear(emb_table, self.cfg.size, flat)
+        return out.reshape(*lead, 2 * hid)
 
     def run_layers(self, x: torch.Tensor, style: StyleFn, noise: Callable[[int], torch.Tensor | None],
                    pixels: slice) -> torch.Tensor:
         """Layer stack on features x ([B, P, C] uniform styles or [P, C] per-pixel), returns RGB [.., P, 3].
 
         ``style(index, conv, pixels)`` gives each style layer's modulation; ``noise(k)`` the k-th noise map
-        for these pixels ([B, P, 1] / [P, 1]) or None.
+        for these pixels ([B, P, 1] / [P, 1]) or None. Activations are kept without their sqrt(2) gain, which
+        is folded into the next layer's weight instead (one pass less over every activation).
         """
         layers = iter(enumerate(self._order))
         n_noise = 0
 
-        def styled(block: StyledConv, h: torch.Tensor) -> torch.Tensor:
+        def styled(block: StyledConv, h: torch.Tensor, gain: float) -> torch.Tensor:
+            """Returns the activation without its sqrt(2) gain."""
             nonlocal n_noise
             idx, (_, conv) = next(layers)
-            y = self._modulate(h, conv, *style(idx, conv, pixels))
             n = noise(n_noise)
             n_noise += 1
-            if n is not None:
-                y = y + block.noise.weight * n
-            return lrelu_gain(y + block.activate.bias)
+            bias = block.activate.bias
+            y = self._modulate(h, conv, *style(idx, conv, pixels), gain, None if n is not None else bias)
+            if n is not None:  # official order: noise, then bias
+                y = y + block.noise.weight * n + bias
+            return lrelu(y)
 
-        def rgb(block: ToRGB, h: torch.Tensor) -> torch.Tensor:
+        def rgb(block: ToRGB, h: torch.Tensor, gain: float) -> torch.Tensor:
             idx, (_, conv) = next(layers)
-            return self._modulate(h, conv, *style(idx, conv, pixels)) + block.bias.view(3)
+            return self._modulate(h, conv, *style(idx, conv, pixels), gain, block.bias.view(3))
 
         if self.cfg.variant == "skip":
-            h = styled(self.conv1, x)
+            h = styled(self.conv1, x, 1.0)
             out: torch.Tensor | None = None
             for i, to_rgb in enumerate(self.to_rgbs):
-                h = styled(self.linears[2 * i + 1], styled(self.linears[2 * i], h))
-                y = rgb(to_rgb, h)
-                out = y if out is None else out + y
+                h = styled(self.linears[2 * i + 1], styled(self.linears[2 * i], h, SQRT2), SQRT2)
+                y = rgb(to_rgb, h, SQRT2)
+                out = y if out is None else out.add_(y) if not out.requires_grad else out + y
             assert out is not None
             return out
-        h = styled(self.linears[0], x)
+        h, gain = styled(self.linears[0], x, 1.0), SQRT2
         for blk in self.linears[1:]:
-            skip = h @ (blk.skip[0].weight[:, :, 0, 0].t() / math.sqrt(h.shape[-1])) \
-                if hasattr(blk, "skip") else h
-            h = (styled(blk.conv2, styled(blk.conv1, h)) + skip) / math.sqrt(2.0)
-        return rgb(self.to_rgb_last, h)
+            # (sqrt2 a2 + skip(gain h)) / sqrt2 = a2 + skip(h) * gain / sqrt2: the output carries no gain
+            a2 = styled(blk.conv2, styled(blk.conv1, h, gain), SQRT2)
+            if hasattr(blk, "skip"):
+                p = blk.skip[0].weight[:, :, 0, 0].t() * (gain / SQRT2 / math.sqrt(h.shape[-1]))
+                h = torch.baddbmm(a2, h, p.expand(h.shape[0], -1, -1)) if h.ndim == 3 else torch.addmm(a2, h, p)
+            else:
+                h = torch.add(a2, h, alpha=gain / SQRT2)
+            gain = 1.0
+        return rgb(self.to_rgb_last, h, gain)
 
     @staticmethod
-    def _modulate(h: torch.Tensor, conv: ModulatedConv, kind: str, s: torch.Tensor) -> torch.Tensor:
+    def _modulate(h: torch.Tensor, conv: ModulatedConv, kind: str, s: torch.Tensor, gain: float,
+                  bias: torch.Tensor | None) -> torch.Tensor:
         if kind == "uniform":
-            return modulated_uniform(h, conv.matrix(), s, conv.demodulate)
-        return modulated_per_pixel(h, conv.matrix(), s, conv.demodulate)
+            return modulated_uniform(h, conv.matrix(), s, conv.demodulate, gain, bias)
+        return modulated_per_pixel(h, conv.matrix(), s, conv.demodulate, gain, bias)
 
     def forward(self, coords: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         """Differentiable render: coords [B, H, W, 2] frame coordinates, w [B, w_dim] -> [B, 3, H, W]."""
@@ -258,6 +272,26 @@ class CIPSNetwork(nn.Module):
         styles = [conv.modulation(w) for _, conv in self._order]
         rgb = self.run_layers(x, lambda i, c, p: ("uniform", styles[i]), lambda k: None, slice(None))
         return rgb.transpose(1, 2).reshape(b, 3, h, wd)
+
+
+def sample_border_bilinear(table: torch.Tensor, size: int, xy: torch.Tensor) -> torch.Tensor:
+    """grid_sample(bilinear, padding 'border', align_corners=False) of a size x size grid of C-vectors,
+    stored channels-last as table [size*size, C], at frame coordinates xy [P, 2] -> [P, C].
+
+    Same arithmetic as torch's sampler (un-normalise in float32, clip to the border), but gathering whole
+    rows of the channels-last table is several times faster than the channel-strided NCHW sampler.
+    """
+    u = (((xy + 1) * size - 1) / 2).clamp_(0, size - 1)  # (x -> column, y -> row)
+    i0 = u.floor()
+    f = u - i0
+    i0 = i0.long()
+    i1 = (i0 + 1).clamp_(max=size - 1)
+    c0, r0 = i0[:, 0], i0[:, 1]
+    c1, r1 = i1[:, 0], i1[:, 1]
+    fx, fy = f[:, :1], f[:, 1:]
+    top = table[r0 * size + c0] * (1 - fx) + table[r0 * size + c1] * fx
+    bottom = table[r1 * size + c0] * (1 - fx) + table[r1 * size + c1] * fx
+    return top * (1 - fy) + bottom * fy
 
 
 def infer_config(sd: dict[str, torch.Tensor]) -> CIPSConfig:
@@ -299,6 +333,10 @@ class CIPSGenerator(Generator):
         self.resolution = cfg.size
         self.z_dim = self.w_dim = cfg.style_dim
         self.num_ws = len(net.layer_names)
+        self._emb_table = self._make_emb_table()
+
+    def _make_emb_table(self) -> torch.Tensor:
+        return self.net.emb.input[0].permute(1, 2, 0).reshape(-1, self.cfg.hidden).contiguous()
 
     @classmethod
     def from_state_dict(cls, sd: dict[str, torch.Tensor], device: torch.device | str = "cpu",
@@ -319,6 +357,7 @@ class CIPSGenerator(Generator):
     def to(self, device: torch.device | str) -> CIPSGenerator:
         self.device = torch.device(device)
         self.net.to(self.device)
+        self._emb_table = self._make_emb_table()
         self._w_avg = None if self._w_avg is None else self._w_avg.to(self.device)
         return self
 
@@ -339,7 +378,7 @@ class CIPSGenerator(Generator):
         style = self._style_fn(ws, weights, n_pix)
         for start in range(0, n_pix, PIXEL_CHUNK):
             px = slice(start, min(start + PIXEL_CHUNK, n_pix))
-            x = self.net.features(coords[px], ablate)
+            x = self.net.features(coords[px], ablate, self._emb_table)
             if weights is None:
                 x = x[None].expand(b, -1, -1)
 

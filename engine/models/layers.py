@@ -25,6 +25,13 @@ def lrelu_gain(x: torch.Tensor) -> torch.Tensor:
     return F.leaky_relu_(x, 0.2).mul_(SQRT2)
 
 
+def lrelu(x: torch.Tensor) -> torch.Tensor:
+    """leaky ReLU with slope 0.2, in place when no grad is needed (callers carry the sqrt(2) gain)."""
+    if torch.is_grad_enabled() and x.requires_grad:
+        return F.leaky_relu(x, 0.2)
+    return F.leaky_relu_(x, 0.2)
+
+
 def pixel_norm(x: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
     return x * torch.rsqrt(x.square().mean(dim=-1, keepdim=True) + eps)
 
@@ -48,20 +55,31 @@ class EqualLinear(nn.Module):
 
 
 def modulated_uniform(
-    x: torch.Tensor, weight: torch.Tensor, s: torch.Tensor, demodulate: bool
+    x: torch.Tensor, weight: torch.Tensor, s: torch.Tensor, demodulate: bool,
+    gain: float = 1.0, bias: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Fold per-sample styles into the weight: x [B, P, Cin], weight [Cout, Cin] (already scaled), s [B, Cin]."""
+    """Fold per-sample styles into the weight: x [B, P, Cin], weight [Cout, Cin] (already scaled), s [B, Cin].
+
+    ``gain`` is a pending scale of x (folded into the weight after demodulation); ``bias`` [Cout] is added
+    in the GEMM epilogue.
+    """
     w = weight[None] * s[:, None, :]
     if demodulate:
         w = w * torch.rsqrt(w.square().sum(dim=2, keepdim=True) + DEMOD_EPS)
-    return torch.bmm(x, w.transpose(1, 2))
+    if gain != 1.0:
+        w = w * gain
+    wt = w.transpose(1, 2)
+    if bias is None:
+        return torch.bmm(x, wt)
+    return torch.baddbmm(bias.expand(x.shape[0], 1, -1), x, wt)
 
 
 def modulated_per_pixel(
-    x: torch.Tensor, weight: torch.Tensor, s: torch.Tensor, demodulate: bool
+    x: torch.Tensor, weight: torch.Tensor, s: torch.Tensor, demodulate: bool,
+    gain: float = 1.0, bias: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Per-pixel styles, exact two-GEMM form: x [P, Cin], weight [Cout, Cin] (already scaled), s [P, Cin]."""
-    y = (x * s) @ weight.t()
+    y = (x * s) @ (weight.t() * gain if gain != 1.0 else weight.t())
     if demodulate:
         y = y * torch.rsqrt(s.square() @ weight.square().t() + DEMOD_EPS)
-    return y
+    return y if bias is None else y + bias
