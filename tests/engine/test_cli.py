@@ -55,6 +55,12 @@ def test_render_npy_equals_official(fixtures: Path, tmp_path: Path, ckpt: str, s
     np.save(grid, np.load(d / "coords_extrap.npy")[0].transpose(1, 2, 0))
     assert cli("render", fixtures / "cips" / ckpt, "--z", z, "--grid", grid, "--out", out) == 0
     assert np.abs(np.load(out) - np.load(d / "out_extrap.npy")).max() <= 1e-4
+    np.save(w, np.load(d / "mix_w_layers.npy").transpose(1, 0, 2))  # W+ [B, num_ws, w_dim]
+    assert cli("render", fixtures / "cips" / ckpt, "--w", w, "--out", out) == 0
+    assert np.abs(np.load(out) - np.load(d / "out_mix_layers.npy")).max() <= 1e-4
+    n = np.load(d / "coords_2x.npy").shape[-1]
+    assert cli("render", fixtures / "cips" / ckpt, "--z", z, "--size", n, n, "--out", out) == 0
+    assert np.abs(np.load(out) - np.load(d / "out_2x.npy")).max() <= 1e-4
     for flag, expected in [("embedding", "out_no_emb.npy"), ("fourier", "out_no_lff.npy")]:
         assert cli("render", fixtures / "cips" / ckpt, "--z", z, "--ablate", flag, "--out", out) == 0
         assert np.abs(np.load(out) - np.load(d / expected)).max() <= 1e-4
