@@ -97,12 +97,14 @@ class InrGanGenerator(Generator):
         return self
 
     def layer_names(self) -> list[str]:
-        names: list[list[str]] = [[] for _ in range(self.num_ws)]
+        """Rows by block and layer, e.g. ``"b64.conv0 + b32.torgb"`` (a ToRGB shares the next block's row)."""
+        convs: list[list[str]] = [[] for _ in range(self.num_ws)]
+        rgbs: list[list[str]] = [[] for _ in range(self.num_ws)]
         for b in self.config.blocks:
             for layer in b.layers:
-                names[layer.row].append(layer.name)
-            names[b.torgb.row].append(b.torgb.name)
-        return [" +".join(n) for n in names]
+                convs[layer.row].append(layer.name)
+            rgbs[b.torgb.row].append(b.torgb.name)
+        return [" + ".join(c + t) for c, t in zip(convs, rgbs, strict=True)]
 
     def _map(self, z: torch.Tensor) -> torch.Tensor:
         x = z.float() * torch.rsqrt(z.float().square().mean(dim=1, keepdim=True) + 1e-8)
