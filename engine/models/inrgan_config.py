@@ -177,13 +177,13 @@ def _fuser(rec: ModuleRecord, res: int, res_cfg: Any) -> tuple[torch.Tensor, tor
             raise ConfigError(f"coordinate fuser option {key} is not supported")
     if res_cfg.get("use_raw_coords"):
         raise ConfigError("coordinate fuser option use_raw_coords is not supported")
-    bases = []
+    bases = []  # the stored buffers are authoritative; the conv input width cross-checks them
     if int(res_cfg.get("log_emb_size", 0) or 0) > 0:
-        k = math.ceil(math.log2(res))
-        n_log = k * (4 if res_cfg.get("use_diagonal") else 2)
-        bases.append(_tensor(rec, "log_basis", (n_log, 2)))
+        bases.append(_tensor(rec, "log_basis"))
     if int(res_cfg.get("random_emb_size", 0) or 0) > 0:
         bases.append(_tensor(rec, "random_basis", (int(res_cfg["random_emb_size"]), 2)))
+    if any(b.ndim != 2 or b.shape[1] != 2 for b in bases):
+        raise ConfigError(f"coordinate basis at resolution {res} is not [n, 2]")
     basis = torch.cat(bases) if bases else torch.zeros(0, 2)
     n_const = int(res_cfg.get("const_emb_size", 0) or 0)
     if n_const > 0:
@@ -282,8 +282,9 @@ def infer_config(g: PersistentRecord) -> InrGanConfig:
         names = ["conv1"] if bi == 0 else ["conv0", "conv1"]
         n_extra = int(extra_cfg.get(str(eff), extra_cfg.get(eff, 0)) or 0)
         names += [f"extra_convs.{k}" for k in range(n_extra)]
-        extras = _child(brec, "extra_convs").children if n_extra else {}
-        if n_extra and len(extras) != n_extra:
+        extras_rec = brec.children.get("extra_convs")
+        extras = extras_rec.children if extras_rec is not None else {}
+        if len(extras) != n_extra:
             raise ConfigError(f"b{nom}: expected {n_extra} extra layers, found {len(extras)}")
         layers = []
         cin = (prev_ch + fuser_ch) if bi > 0 else fuser_ch
