@@ -189,7 +189,8 @@ class LatentController(QObject):
             try:
                 z = self.current_z()
             except ValueError as e:
-                self.dialogs.message("Cannot save z", str(e).capitalize() + ".", error=True)
+                text = str(e)
+                self.dialogs.message("Cannot save z", f"{text[:1].upper()}{text[1:]}.", error=True)
                 return
         label = self.active_anchor().label().replace(" ", "")
         path = path or self.dialogs.save_file(f"Save {kind}", NPY_FILTER, f"{label}_{kind}.npy")

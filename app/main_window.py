@@ -56,6 +56,7 @@ class MainWindow(QMainWindow):
         self.view_dock = self._dock("View", self.view_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.latent_dock = self._dock("Latent", self.latent_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self.seed_dock = self._dock("Seeds", self.seed_browser, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.resizeDocks([self.model_dock, self.latent_dock], [300, 290], Qt.Orientation.Horizontal)
         self.acts = create_actions(self, self.canvas)
         self._build_menus(self.acts)
         self._build_toolbar(self.acts)

@@ -41,7 +41,7 @@ class Settings:
     device: str = "auto"
     quality: float = 0.5
     overlay: bool = True
-    thumb_size: int = 64
+    thumb_size: int = 56
     geometry: bytes = b""
     window_state: bytes = b""
 

@@ -184,6 +184,9 @@ class LatentPanel(QWidget):
         with QSignalBlocker(self._animate):
             self._animate.setChecked(on)
 
+    def animating(self) -> bool:
+        return self._animate.isChecked()
+
     def seed(self) -> int:
         return self._seed.value()
 

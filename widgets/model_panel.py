@@ -82,7 +82,7 @@ class ModelPanel(QWidget):
         self._error.hide()
         self._recent = QListWidget()
         self._recent.setToolTip("Recently opened checkpoints (double-click or Enter to open)")
-        self._recent.setMaximumHeight(110)
+        self._recent.setMaximumHeight(80)
         self._recent.itemActivated.connect(self._on_recent_activated)
         top = QHBoxLayout()
         top.addWidget(self._open)

@@ -48,7 +48,7 @@ class SeedBrowser(QWidget):
             b.setIconSize(QSize(thumb_size, thumb_size))
             b.setCheckable(True)
             b.setAutoRaise(True)
-            b.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+            b.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
             b.clicked.connect(lambda _=False, i=i: self.seedPicked.emit(self._first + i))
             grid.addWidget(b, i // COLUMNS, i % COLUMNS)
             self._buttons.append(b)

@@ -209,3 +209,27 @@ def test_progressive_passes_and_seed_browser(qtbot: Any, tmp_path: Path, skip32:
     assert gui.controller.store.state.anchors[0].seed == 5
     assert gui.window.latent_panel.seed() == 5 and browser.button(5).isChecked()
     gui.controller.close()
+
+
+def test_long_render_never_freezes_input(qtbot: Any, gui: GuiApp) -> None:
+    import time
+
+    from PySide6.QtCore import QTimer
+
+    c = gui.controller
+    shown: list[tuple[int, int]] = []
+    c.client.frameReady.connect(lambda f, r: shown.append((f.request_id, f.stride)))
+    c.view.set_quality(4.0)  # 256 x 256: the final pass takes seconds on CPU, in several tiles
+    qtbot.waitUntil(lambda: bool(shown), timeout=WAIT)
+    slow_id = shown[-1][0]
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    timer.start(10)
+    qtbot.wait(400)  # the engine is busy refining; the GUI thread keeps turning
+    timer.stop()
+    assert len(ticks) > 10 and max(b - a for a, b in zip(ticks, ticks[1:])) < 0.25
+    assert not c.view.frame_matches_view()
+    gui.window.acts.pan_left.trigger()  # the refinement of the old view stops; the new view comes
+    qtbot.waitUntil(lambda: shown[-1][0] != slow_id, timeout=WAIT)
+    assert (slow_id, 1) not in shown and c.store.state.camera.center[0] < 0

@@ -1,0 +1,93 @@
+"""Latent files, random walk, device switch, drag-and-drop and the command line, on the real window."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
+
+from engine.styles import z_from_seed
+from engine.types import Anchor
+from tests.gui_support import GuiApp
+
+WAIT = 30000
+
+
+def test_save_and_load_latents(qtbot: Any, gui: GuiApp, tmp_path: Path, engine_g: Any) -> None:
+    c = gui.controller
+    c.latent.set_seed(11)
+    c.latent.save_latent("z", str(tmp_path / "z.npy"))
+    assert np.array_equal(np.load(tmp_path / "z.npy"), z_from_seed(11, 40))
+    c.latent.save_latent("wplus", str(tmp_path / "wplus.npy"))
+    c.latent.save_latent("w", str(tmp_path / "w.npy"))
+    qtbot.waitUntil(lambda: (tmp_path / "w.npy").exists() and (tmp_path / "wplus.npy").exists(), timeout=WAIT)
+    wplus = np.load(tmp_path / "wplus.npy")
+    assert np.allclose(wplus, engine_g.mapping(z_from_seed(11, 40)[None])[0], atol=1e-6)
+    assert np.array_equal(np.load(tmp_path / "w.npy"), wplus[0])
+    c.latent.add_anchor()
+    c.latent.set_weight(1, 1.0)  # now a blend in W: no single z describes it
+    c.latent.save_latent("z", str(tmp_path / "blend_z.npy"))
+    assert not (tmp_path / "blend_z.npy").exists() and "blend in W" in gui.dialogs.messages[-1][1]
+    assert c.latent.load_anchor("w", str(tmp_path / "wplus.npy"))
+    assert c.store.state.anchors[-1].w is not None and c.latent.active == 2
+    np.save(tmp_path / "bad.npy", np.zeros(7, np.float32))
+    assert not c.latent.load_anchor("z", str(tmp_path / "bad.npy"))
+    assert "expected a z of 40 values" in gui.dialogs.messages[-1][1]
+
+
+def test_random_walk_is_one_undo_step(qtbot: Any, gui: GuiApp) -> None:
+    c = gui.controller
+    before = c.store.undo_stack.count()
+    gui.window.acts.random_walk.trigger()
+    assert c.latent.walking() and gui.window.latent_panel.animating()
+    qtbot.waitUntil(lambda: c.store.state.anchors[0].z is not None, timeout=WAIT)
+    first = c.store.state.anchors[0].z
+    qtbot.waitUntil(lambda: c.store.state.anchors[0].z != first, timeout=WAIT)
+    gui.window.acts.random_walk.trigger()
+    assert not c.latent.walking() and not gui.window.latent_panel.animating()
+    assert c.store.undo_stack.count() == before + 1
+    c.store.undo_stack.undo()
+    assert c.store.state.anchors == (Anchor(seed=0),)
+
+
+def test_device_switch_reloads_and_keeps_the_view(qtbot: Any, gui: GuiApp) -> None:
+    c = gui.controller
+    epoch = c.client.epoch
+    gui.window.acts.zoom_in.trigger()
+    camera = c.store.state.camera
+    c.window.model_panel.deviceChanged.emit("cpu")
+    qtbot.waitUntil(lambda: c.client.epoch == epoch + 1, timeout=WAIT)
+    qtbot.waitUntil(gui.view_is_final, timeout=WAIT)
+    assert c.store.state.camera == camera and gui.final_request().epoch == epoch + 1
+
+
+def test_dropping_files_opens_them_by_kind(qtbot: Any, gui: GuiApp, tmp_path: Path, fixtures: Path) -> None:
+    np.save(tmp_path / "latent.npy", z_from_seed(5, 40)[None])
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(tmp_path / "latent.npy")),
+                  QUrl.fromLocalFile(str(fixtures / "security" / "malicious_snapshot.pkl"))])
+    pos, action = QPoint(100, 100), Qt.DropAction.CopyAction
+    enter = QDragEnterEvent(pos, action, mime, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(gui.window, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(QPointF(pos), action, mime, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(gui.window, drop)
+    assert len(gui.controller.store.state.anchors) == 2  # the .npy became an anchor (z_dim == w_dim: a w)
+    qtbot.waitUntil(lambda: not gui.controller.models.loading, timeout=WAIT)
+    assert "malicious_snapshot.pkl" in gui.window.model_panel.error()
+
+
+def test_command_line_opens_a_checkpoint(qtbot: Any, tmp_path: Path, skip32: str) -> None:
+    from app.bootstrap import build, parse_args
+
+    assert parse_args(["m.pt", "--device", "cpu"]).device == "cpu"
+    window, controller = build([skip32, "--config-dir", str(tmp_path / "c"), "--data-dir", str(tmp_path / "d")])
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: controller.models.info is not None, timeout=WAIT)
+    assert controller.models.path == skip32 and controller.settings.device == "auto"
+    controller.close()
+    assert (tmp_path / "c" / "settings.ini").exists() and not (tmp_path / "d" / "running.lock").exists()
