@@ -98,6 +98,10 @@ class Generator(ABC):
     def parameters(self) -> list[torch.Tensor]:
         """All weight tensors (for counting parameters and hashing)."""
 
+    def parameter_count(self) -> int:
+        """Number of trainable parameters (the official module's ``parameters()``, buffers excluded)."""
+        return int(sum(p.numel() for p in self.parameters()))
+
     def _stored_w_avg(self) -> torch.Tensor | None:
         """The checkpoint's own mean w, if the family stores one."""
         return None
@@ -123,7 +127,7 @@ class Generator(ABC):
             "z_dim": self.z_dim,
             "w_dim": self.w_dim,
             "num_ws": self.num_ws,
-            "num_params": int(sum(p.numel() for p in self.parameters())),
+            "num_params": self.parameter_count(),
             "ablations": sorted(self.ablations),
             "source": self.source,
             "device": str(self.device),

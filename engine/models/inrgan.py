@@ -89,6 +89,15 @@ class InrGanGenerator(Generator):
     def _stored_w_avg(self) -> torch.Tensor | None:
         return self.config.w_avg
 
+    def parameter_count(self) -> int:
+        # w_avg and the Fourier bases are buffers in the official module, not parameters
+        buffers = [self.config.w_avg] + [b.fuser.basis for b in self.config.blocks if b.fuser is not None]
+        return super().parameter_count() - sum(int(t.numel()) for t in buffers)
+
+    def coordinate_embeddings(self) -> dict[str, torch.Tensor]:
+        return {f"{b.name}.const_embs": b.fuser.const.permute(2, 0, 1)
+                for b in self.config.blocks if b.fuser is not None and b.fuser.const.shape[2] > 0}
+
     def to(self, device: torch.device | str) -> InrGanGenerator:
         self.device = torch.device(device)
         to_device(self.config, self.device)
