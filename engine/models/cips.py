@@ -19,6 +19,7 @@ from torch import nn
 
 from engine.models.base import Generator, NoiseArg
 from engine.models.layers import (
+    DEMOD_EPS,
     SQRT2,
     EqualLinear,
     lrelu,
@@ -112,7 +113,7 @@ class _PixelNorm(nn.Module):
 
 
 # A style for one layer: per sample [B, Cin] ("uniform") or per pixel [P, Cin] of the current chunk.
-StyleFn = Callable[[int, ModulatedConv, slice], tuple[str, torch.Tensor]]
+StyleFn = Callable[[int, ModulatedConv, slice], tuple[str, torch.Tensor, "torch.Tensor | None"]]
 
 
 class CIPSNetwork(nn.Module):
@@ -259,18 +260,18 @@ class CIPSNetwork(nn.Module):
         return rgb(self.to_rgb_last, h, gain)
 
     @staticmethod
-    def _modulate(h: torch.Tensor, conv: ModulatedConv, kind: str, s: torch.Tensor, gain: float,
-                  bias: torch.Tensor | None) -> torch.Tensor:
+    def _modulate(h: torch.Tensor, conv: ModulatedConv, kind: str, s: torch.Tensor, demod: torch.Tensor | None,
+                  gain: float, bias: torch.Tensor | None) -> torch.Tensor:
         if kind == "uniform":
             return modulated_uniform(h, conv.matrix(), s, conv.demodulate, gain, bias)
-        return modulated_per_pixel(h, conv.matrix(), s, conv.demodulate, gain, bias)
+        return modulated_per_pixel(h, conv.matrix(), s, conv.demodulate, gain, bias, demod)
 
     def forward(self, coords: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         """Differentiable render: coords [B, H, W, 2] frame coordinates, w [B, w_dim] -> [B, 3, H, W]."""
         b, h, wd, _ = coords.shape
         x = self.features(coords).reshape(b, h * wd, -1)
         styles = [conv.modulation(w) for _, conv in self._order]
-        rgb = self.run_layers(x, lambda i, c, p: ("uniform", styles[i]), lambda k: None, slice(None))
+        rgb = self.run_layers(x, lambda i, c, p: ("uniform", styles[i], None), lambda k: None, slice(None))
         return rgb.transpose(1, 2).reshape(b, 3, h, wd)
 
 
@@ -392,17 +393,37 @@ class CIPSGenerator(Generator):
         return out.transpose(1, 2).reshape(b, 3, h, w)
 
     def _style_fn(self, ws: torch.Tensor, weights: torch.Tensor | None, n_pix: int) -> StyleFn:
-        """Per-layer modulation styles: per sample, or per pixel from the anchor weights."""
+        """Per-layer modulation styles: per sample, or per pixel from the anchor weights.
+
+        Per pixel, s(p) = b + Σ_k a_k(p) p_k with p_k = A w_k / sqrt(sd) (styles are affine in w). The
+        demodulation (c²W²)(s ⊙ s) is a quadratic form in (1, a(p)), so it needs only the (K+1)(K+2)/2
+        vectors (c²W²)(p_k ⊙ p_l), precomputed once: per pixel it costs O(K² Cout), not a second
+        Cin x Cout GEMM (spec §9), which keeps painted renders close to the cost of uniform ones.
+        """
         convs = [conv for _, conv in self.net._order]
         if weights is None:
             styles = [c.modulation(ws[:, i]) for i, c in enumerate(convs)]
-            return lambda i, conv, px: ("uniform", styles[i])
-        # s(p) = A (Σ_k a_k(p) w_k) / sqrt(sd) + b = Σ_k a_k(p) (A w_k / sqrt(sd)) + b
-        proj = [c.modulation.project(ws[:, i]) for i, c in enumerate(convs)]
+            return lambda i, conv, px: ("uniform", styles[i], None)
+        k = ws.shape[0] + 1
+        pairs = [(a, b) for a in range(k) for b in range(a, k)]
+        left = torch.tensor([a for a, _ in pairs], device=self.device)
+        right = torch.tensor([b for _, b in pairs], device=self.device)
+        twice = torch.tensor([1.0 if a == b else 2.0 for a, b in pairs], device=self.device)
+        anchors, quads = [], []
+        for i, c in enumerate(convs):
+            p = torch.cat([c.modulation.bias[None] * c.modulation.lr_mul, c.modulation.project(ws[:, i])])
+            anchors.append(p)
+            quads.append((p[left] * p[right]) @ c.matrix().square().t() if c.demodulate else None)
         wmaps = weights.reshape(self.num_ws, n_pix, -1)
 
-        def per_pixel(i: int, conv: ModulatedConv, px: slice) -> tuple[str, torch.Tensor]:
-            return "pixel", torch.addmm(conv.modulation.bias, wmaps[i, px], proj[i])
+        def per_pixel(i: int, conv: ModulatedConv, px: slice) -> tuple[str, torch.Tensor, torch.Tensor | None]:
+            a = torch.cat([wmaps.new_ones(px.stop - px.start, 1), wmaps[i, px]], dim=1)
+            s = a @ anchors[i]
+            q = quads[i]
+            if q is None:
+                return "pixel", s, None
+            dsq = (a[:, left] * a[:, right] * twice) @ q
+            return "pixel", s, torch.rsqrt(dsq.clamp_min_(0.0) + DEMOD_EPS)
 
         return per_pixel
 

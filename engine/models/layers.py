@@ -76,10 +76,13 @@ def modulated_uniform(
 
 def modulated_per_pixel(
     x: torch.Tensor, weight: torch.Tensor, s: torch.Tensor, demodulate: bool,
-    gain: float = 1.0, bias: torch.Tensor | None = None,
+    gain: float = 1.0, bias: torch.Tensor | None = None, demod: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Per-pixel styles, exact two-GEMM form: x [P, Cin], weight [Cout, Cin] (already scaled), s [P, Cin]."""
+    """Per-pixel styles, exact two-GEMM form: x [P, Cin], weight [Cout, Cin] (already scaled), s [P, Cin].
+
+    ``demod`` [P, Cout] is the demodulation factor when the caller has it cheaper than the second GEMM.
+    """
     y = (x * s) @ (weight.t() * gain if gain != 1.0 else weight.t())
     if demodulate:
-        y = y * torch.rsqrt(s.square() @ weight.square().t() + DEMOD_EPS)
+        y = y * (torch.rsqrt(s.square() @ weight.square().t() + DEMOD_EPS) if demod is None else demod)
     return y if bias is None else y + bias
