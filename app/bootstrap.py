@@ -5,14 +5,17 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QApplication
 
 from app.controller import Controller
 from app.main_window import MainWindow
 from app.settings import AppPaths, Settings
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 ORGANIZATION = "inr-explorer"
 APPLICATION = "INR Explorer"

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from engine.coords import pixel_step
-from engine.types import Camera
+
+if TYPE_CHECKING:
+    from engine.types import Camera
 
 Affine = np.ndarray
 

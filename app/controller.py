@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
 from app.dialogs import Dialogs
 from app.latent_controller import LatentController
-from app.main_window import MainWindow
 from app.model_controller import DEFAULT, NO_MODEL_HINT, ModelController
 from app.render_client import RenderClient
 from app.session_controller import SessionController
-from app.settings import AppPaths, Settings
 from app.view_controller import ViewController
 from app.view_state import ViewStore
-from engine.service import RenderService
+
+if TYPE_CHECKING:
+    from app.main_window import MainWindow
+    from app.settings import AppPaths, Settings
+    from engine.service import RenderService
 
 SESSION_SUFFIXES = (".json",)
 LATENT_SUFFIXES = (".npy",)

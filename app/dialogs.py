@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 CHECKPOINT_FILTER = "Checkpoints (*.pt *.pth *.pkl *.safetensors);;All files (*)"
 SESSION_FILTER = "Sessions (*.json)"

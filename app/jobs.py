@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from engine.styles import base_style
-from engine.types import StyleSpec
 
 if TYPE_CHECKING:
     from engine.models.base import Generator
     from engine.renderer import CancelToken
+    from engine.types import StyleSpec
 
 Job = Callable[["Generator | None", "CancelToken", Callable[[float], None]], Any]
 HASH_CHUNK = 4 << 20

@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer
 
 from app import jobs
 from app.dialogs import NPY_FILTER, Dialogs
-from app.main_window import MainWindow
-from app.model_controller import ModelController
-from app.render_client import RenderClient
 from app.seed_browser_controller import SeedBrowserController
-from app.view_state import ViewState, ViewStore
-from engine.service import JobResult
 from engine.styles import anchor_z, slerp, z_from_seed
 from engine.types import Anchor, FrozenArray
+
+if TYPE_CHECKING:
+    from app.main_window import MainWindow
+    from app.model_controller import ModelController
+    from app.render_client import RenderClient
+    from app.view_state import ViewState, ViewStore
+    from engine.service import JobResult
 
 WALK_INTERVAL_MS = 80
 WALK_STEP = 0.03  # fraction of the way to the next random target per tick
@@ -61,7 +64,7 @@ class LatentController(QObject):
         a.random_seed.triggered.connect(lambda: self.set_seed(int(self._walk_rng.integers(0, 100000))))
         a.random_walk.toggled.connect(self.set_walking)
         for kind, text in (("z", "z…"), ("w", "w…"), ("wplus", "W+ (per layer)…")):
-            window.save_latent_menu.addAction(text, lambda kind=kind: self.save_latent(kind))
+            window.save_latent_menu.addAction(text, functools.partial(self.save_latent, kind))
         store.changed.connect(self._on_store_changed)
         models.modelChanged.connect(self._on_model_changed)
         self._show(self.state)
@@ -108,8 +111,8 @@ class LatentController(QObject):
         if anchor is None:
             seeds = [a.seed for a in self.state.anchors if a.seed is not None]
             anchor = Anchor(seed=min(max(seeds, default=-1) + 1, SEED_MAX))
-        new = dataclasses.replace(self.state, anchors=self.state.anchors + (anchor,),
-                                  weights=self.state.weights + (weight,))
+        new = dataclasses.replace(self.state, anchors=(*self.state.anchors, anchor),
+                                  weights=(*self.state.weights, weight))
         self.active = len(new.anchors) - 1
         self._edit(new, f"Add anchor {anchor.label()}")
 
@@ -119,7 +122,7 @@ class LatentController(QObject):
         anchors = self.state.anchors[:index] + self.state.anchors[index + 1:]
         weights = self.state.weights[:index] + self.state.weights[index + 1:]
         if not any(w > 0 for w in weights):
-            weights = (1.0,) + weights[1:]
+            weights = (1.0, *weights[1:])
         self.active = min(self.active if self.active < index else max(self.active - 1, 0), len(anchors) - 1)
         self._edit(dataclasses.replace(self.state, anchors=anchors, weights=weights), "Remove anchor")
 
@@ -200,7 +203,7 @@ class LatentController(QObject):
             self._write_npy(path, z)
             return
         self.client.submit(jobs.style_stack(self.state.style()),
-                           lambda r, path=path, kind=kind: self._on_stack_done(r, path, kind))
+                           functools.partial(self._on_stack_done, path=path, kind=kind))
 
     def _on_stack_done(self, result: JobResult, path: str, kind: str) -> None:
         if result.error is not None:

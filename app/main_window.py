@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
@@ -23,6 +23,9 @@ from widgets.latent_panel import LatentPanel
 from widgets.model_panel import ModelPanel
 from widgets.seed_browser import SeedBrowser
 from widgets.view_panel import ViewPanel
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 
 TITLE = "INR Explorer"
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
@@ -11,9 +11,11 @@ from PySide6.QtGui import QAction
 from app import jobs
 from app.dialogs import CHECKPOINT_FILTER, Dialogs
 from app.main_window import TITLE, MainWindow
-from app.render_client import RenderClient
-from app.settings import Settings
-from engine.service import JobResult, LoadResult
+
+if TYPE_CHECKING:
+    from app.render_client import RenderClient
+    from app.settings import Settings
+    from engine.service import JobResult, LoadResult
 
 DEFAULT = "default"
 NO_MODEL_HINT = ("No model loaded.\n\nOpen a checkpoint with File → Open (Ctrl+O), pick a recent file, "

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from engine.service import JobFn, JobResult, LoadResult, RenderService
-from engine.types import Frame, RenderRequest
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from engine.types import Frame, RenderRequest
 
 COARSE_SECONDS = 0.06  # time budget of the first progressive pass (feedback during a gesture)
 MAX_STRIDE = 32

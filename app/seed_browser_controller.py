@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer
 
-from app.main_window import MainWindow
-from app.model_controller import ModelController
-from app.render_client import RenderClient
-from app.view_state import ViewStore
 from engine.service import JobResult, render_job
 from engine.types import Anchor, Camera, Frame, RenderRequest, StyleSpec
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from app.main_window import MainWindow
+    from app.model_controller import ModelController
+    from app.render_client import RenderClient
+    from app.view_state import ViewStore
     from engine.renderer import CancelToken
 
 REFRESH_DELAY_MS = 300  # wait for a truncation drag to settle before re-rendering thumbnails
@@ -68,7 +70,7 @@ class SeedBrowserController(QObject):
             style = StyleSpec(anchors=(Anchor(seed=seed),), psi=state.psi, cutoff=state.cutoff)
             req = RenderRequest(style, Camera(), (size, size), epoch=self.client.epoch)
             self._tokens.append(self.client.submit(
-                render_job(req), lambda r, seed=seed: self._on_thumbnail_done(r, seed, generation)))
+                render_job(req), functools.partial(self._on_thumbnail_done, seed=seed, generation=generation)))
 
     def _on_thumbnail_done(self, result: JobResult, seed: int, generation: int) -> None:
         frame: Any = result.value

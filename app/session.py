@@ -98,11 +98,21 @@ def to_json(session: Session) -> str:
     return json.dumps(doc, indent=1)
 
 
+def _section(doc: dict[str, Any], key: str) -> dict[str, Any]:
+    value = doc.get(key)
+    return value if isinstance(value, dict) else {}
+
+
+def _list(doc: dict[str, Any], key: str) -> list[Any]:
+    value = doc.get(key)
+    return value if isinstance(value, list) else []
+
+
 def from_json(text: str) -> Session:
     """Parse a session; damaged or unknown parts become warnings, never exceptions (except not-a-session)."""
     try:
         doc = json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+    except json.JSONDecodeError as e:
         raise SessionError(f"not a session file (invalid JSON: {e.msg} at line {e.lineno})") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise SessionError("not an inr-explorer session file")
@@ -112,7 +122,7 @@ def from_json(text: str) -> Session:
         out.warnings.append(f"This session was saved by a newer version of the app (format {version}); "
                             "opening the parts this version understands.")
     out.version = version if isinstance(version, int) else VERSION
-    model = doc.get("model") if isinstance(doc.get("model"), dict) else {}
+    model = _section(doc, "model")
     out.model_path = str(model.get("path") or "")
     out.model_sha256 = str(model.get("sha256") or "")
     out.device = str(model.get("device") or "auto")
@@ -121,17 +131,19 @@ def from_json(text: str) -> Session:
         camera = camera_from_json(doc["camera"])
     except (KeyError, TypeError, ValueError):
         out.warnings.append("The camera could not be read; using the default view.")
-    style = doc.get("style") if isinstance(doc.get("style"), dict) else {}
+    style = _section(doc, "style")
     anchors: list[Anchor] = []
     weights: list[float] = []
-    raw_weights = style.get("weights") if isinstance(style.get("weights"), list) else []
-    for i, a in enumerate(style.get("anchors") or []):
+    raw_anchors, raw_weights = _list(style, "anchors"), _list(style, "weights")
+    for i, a in enumerate(raw_anchors):
         try:
-            anchors.append(anchor_from_json(a))
+            anchor = anchor_from_json(a)
             w = float(raw_weights[i]) if i < len(raw_weights) else 0.0
-            weights.append(min(max(w, 0.0), 1.0) if math.isfinite(w) else 0.0)
         except (TypeError, ValueError) as e:
             out.warnings.append(f"Anchor {i + 1} was skipped ({e}).")
+            continue
+        anchors.append(anchor)
+        weights.append(min(max(w, 0.0), 1.0) if math.isfinite(w) else 0.0)
     if not anchors:
         anchors, weights = [Anchor(seed=0)], [1.0]
         if style:
@@ -153,13 +165,13 @@ def from_json(text: str) -> Session:
         out.active = min(max(int(style.get("active", 0)), 0), len(anchors) - 1)
     except (TypeError, ValueError):
         out.active = 0
-    render = doc.get("render") if isinstance(doc.get("render"), dict) else {}
+    render = _section(doc, "render")
     try:
         out.quality = float(render.get("quality", 0.5))
         out.overlay = bool(render.get("overlay", True))
     except (TypeError, ValueError):
         pass
-    panels = doc.get("panels") if isinstance(doc.get("panels"), dict) else {}
+    panels = _section(doc, "panels")
     try:
         out.window_state = base64.b64decode(str(panels.get("window_state", "")), validate=True)
     except ValueError:

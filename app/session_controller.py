@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer
@@ -14,14 +13,18 @@ from PySide6.QtGui import QImage
 
 from app import session as sessions
 from app.dialogs import PNG_FILTER, SESSION_FILTER, Dialogs
-from app.latent_controller import LatentController
-from app.main_window import MainWindow
 from app.model_controller import DEFAULT, ModelController
-from app.settings import AppPaths, Settings
-from app.view_controller import ViewController
-from app.view_state import ViewStore
 from engine.service import JobResult, render_job
 from engine.types import Frame, RenderRequest
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from app.latent_controller import LatentController
+    from app.main_window import MainWindow
+    from app.settings import AppPaths, Settings
+    from app.view_controller import ViewController
+    from app.view_state import ViewStore
 
 AUTOSAVE_MS = 15_000
 RECIPE_KEY = "inr-explorer-recipe"
@@ -229,7 +232,7 @@ class SessionController(QObject):
         image.setText(RECIPE_KEY, json.dumps(self.recipe(request)))
         image.setText("Software", "INR Explorer")
         tmp = f"{path}.part"
-        if not image.save(tmp, "PNG"):
+        if not image.save(tmp, "PNG"):  # type: ignore[call-overload]  # stubs say bytes
             self.dialogs.message("Cannot save image", f"{path}: could not write the file", error=True)
             return
         os.replace(tmp, path)

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
-import numpy as np
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QTransform
 
 from app import camera_math as cm
-from app.main_window import MainWindow
-from app.render_client import RenderClient
-from app.settings import Settings
-from app.view_state import ViewState, ViewStore
 from engine.types import Camera, Frame, RenderRequest
 from widgets.view_panel import QUALITIES
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from app.main_window import MainWindow
+    from app.render_client import RenderClient
+    from app.settings import Settings
+    from app.view_state import ViewState, ViewStore
 
 MAX_RENDER_PIXELS = 16_000_000  # cap for high quality settings on big screens (memory of one frame)
 KEY_PAN_FRACTION = 0.1  # arrow keys pan by this part of the canvas
@@ -129,6 +133,7 @@ class ViewController(QObject):
         self._edit_camera(Camera(), "Reset view")
 
     def set_quality(self, quality: float) -> None:
+        quality = min(QUALITIES, key=lambda q: abs(q - quality))  # sessions may hold any number
         self.settings.quality = quality
         self.window.view_panel.set_quality(quality)
         for act in self._quality_actions.actions():

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Hashable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from engine.types import Anchor, Camera, StyleSpec
+
+if TYPE_CHECKING:
+    from collections.abc import Hashable
 
 INTERPOLATIONS = ("lerp-w", "slerp-z")
 

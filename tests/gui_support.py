@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, QStandardPaths, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication, QWidget
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 CANVAS = 64  # canvas side in tests: small renders keep the suite fast
 
@@ -80,7 +82,7 @@ class GuiApp:
         return self.controller.view.frame_matches_view()
 
 
-def make_app(qtbot: Any, tmp_path: Path, model: str | None, quality: float = 1.0,
+def make_app(qtbot: Any, tmp_path: Path, model: str | None, quality: float | None = 1.0,
              dialogs: FakeDialogs | None = None, thumb: int = 12, seeds_visible: bool = False) -> GuiApp:
     """A real main window + controller with a threaded engine, a 64 x 64 canvas and isolated folders."""
     from app.controller import Controller
@@ -89,7 +91,9 @@ def make_app(qtbot: Any, tmp_path: Path, model: str | None, quality: float = 1.0
 
     paths = AppPaths(tmp_path / "config", tmp_path / "data")
     settings = Settings.load(paths.settings_file)
-    settings.quality, settings.thumb_size, settings.device = quality, thumb, "cpu"
+    settings.thumb_size, settings.device = thumb, "cpu"
+    if quality is not None:  # None: keep what the settings file remembers
+        settings.quality = quality
     window = MainWindow(thumb_size=thumb)
     qtbot.addWidget(window)
     dialogs = dialogs or FakeDialogs()

@@ -165,7 +165,7 @@ class CanvasWidget(QWidget):
         dashed = QPen(QColor(255, 255, 255, 230), 1.2, Qt.PenStyle.DashLine)
         p.setPen(dashed)
         p.drawPolygon(poly)
-        corner = poly[0] + QPointF(4.0, 14.0)  # near the frame's (-1, -1) corner, wherever it turned
+        corner = poly.at(0) + QPointF(4.0, 14.0)  # near the frame's (-1, -1) corner, wherever it turned
         if self.rect().contains(corner.toPoint()):
             p.setPen(QColor(0, 0, 0, 200))
             p.drawText(corner + QPointF(1.0, 1.0), "training frame")

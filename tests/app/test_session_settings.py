@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -12,6 +12,9 @@ from app import session as sessions
 from app.settings import AppPaths, Settings
 from app.view_state import ViewState
 from engine.types import Anchor, Camera, FrozenArray
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def _session() -> sessions.Session:

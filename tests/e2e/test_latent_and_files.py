@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+import os
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
@@ -12,7 +12,11 @@ from PySide6.QtWidgets import QApplication
 
 from engine.styles import z_from_seed
 from engine.types import Anchor
-from tests.gui_support import GuiApp
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from tests.gui_support import GuiApp
 
 WAIT = 30000
 
@@ -91,3 +95,19 @@ def test_command_line_opens_a_checkpoint(qtbot: Any, tmp_path: Path, skip32: str
     assert controller.models.path == skip32 and controller.settings.device == "auto"
     controller.close()
     assert (tmp_path / "c" / "settings.ini").exists() and not (tmp_path / "d" / "running.lock").exists()
+
+
+def test_window_layout_and_options_are_restored(qtbot: Any, tmp_path: Path, skip32: str) -> None:
+    from tests.gui_support import make_app
+
+    first = make_app(qtbot, tmp_path, skip32)
+    qtbot.waitUntil(lambda: first.controller.models.info is not None, timeout=WAIT)
+    first.window.model_dock.hide()
+    first.controller.view.set_overlay(False)
+    first.controller.view.set_quality(0.5)
+    first.controller.close()
+    second = make_app(qtbot, tmp_path, None, quality=None)  # no path: the last model opens again
+    assert second.window.model_dock.isHidden() and not second.window.view_dock.isHidden()
+    assert not second.window.canvas.overlay_visible() and second.controller.settings.quality == 0.5
+    assert second.controller.models.loading_path == os.path.abspath(skip32)
+    second.controller.close()
