@@ -114,7 +114,7 @@ class ModelController(QObject):
         elif not os.path.exists(path) and path != DEFAULT:
             self.settings.remove_recent(path)
             self._show_recent()
-        kept = " The current model stays loaded." if self.info is not None else ""
+        kept = "\n\nThe current model stays loaded." if self.info is not None else ""
         self.window.model_panel.set_error(error)
         self.window.show_status(f"Could not load: {error}", error=True)
         if path != DEFAULT:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
+import numpy as np
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QTransform
 
@@ -13,8 +14,6 @@ from engine.types import Camera, Frame, RenderRequest
 from widgets.view_panel import QUALITIES
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from app.main_window import MainWindow
     from app.render_client import RenderClient
     from app.settings import Settings
@@ -210,7 +209,10 @@ class ViewController(QObject):
     def _on_frame_ready(self, frame: Frame, request: RenderRequest) -> None:
         assert frame.image is not None
         m = cm.image_to_frame(request.camera, request.size, frame.stride)
-        self.canvas.show_frame(frame.image, to_qtransform(m))
+        image = frame.image
+        if frame.stride > 1:  # coarse pixels are drawn centred; one edge pixel more covers the last rows
+            image = np.pad(image, ((0, 1), (0, 1), (0, 0)), mode="edge")
+        self.canvas.show_frame(image, to_qtransform(m))
         self.last_shown = (frame, request)
         if frame.final:
             self.last_final = (frame, request)
