@@ -30,6 +30,13 @@ AUTOSAVE_MS = 15_000
 RECIPE_KEY = "inr-explorer-recipe"
 
 
+def _same(a: str, b: str) -> bool:
+    """Whether two model paths name the same file ("default" compares as itself)."""
+    if not a or not b:
+        return False
+    return a == b if DEFAULT in (a, b) else os.path.abspath(a) == os.path.abspath(b)
+
+
 class SessionController(QObject):
     """Everything that writes or reads the user's work to or from files."""
 
@@ -96,8 +103,9 @@ class SessionController(QObject):
             session.warnings.append(f"The session's model was not found ({model}); "
                                     "the view and latents open with the current model.")
             model_file = ""
-        if model_file and model_file != (self.models.path if self.models.path == DEFAULT
-                                         else os.path.abspath(self.models.path or "-")):
+        if model_file and self.models.loading and _same(model_file, self.models.loading_path):
+            self._pending = session  # that model is on its way (e.g. restoring while starting up)
+        elif model_file and not _same(model_file, self.models.path):
             self._pending = session
             self.models.load(model_file, session.device if session.device in ("auto", "cuda", "cpu") else None)
         else:

@@ -73,3 +73,18 @@ def test_paints_frames_through_transforms(canvas: CanvasWidget) -> None:
     canvas.clear_frame()
     canvas.set_message("No model loaded")
     assert not canvas.has_frame() and canvas_pixels(canvas).std() > 0  # the hint text is drawn
+
+
+def test_trackpad_pinch_zooms_and_rotates(canvas: CanvasWidget) -> None:
+    from PySide6.QtGui import QNativeGestureEvent, QPointingDevice
+
+    got: list[tuple[str, float]] = []
+    canvas.zoomRequested.connect(lambda f, x, y: got.append(("zoom", f)))
+    canvas.rotateRequested.connect(lambda d: got.append(("turn", d)))
+    dev = QPointingDevice.primaryPointingDevice()
+    pos = QPointF(10, 12)
+    for kind, value in ((Qt.NativeGestureType.ZoomNativeGesture, 0.25),
+                        (Qt.NativeGestureType.RotateNativeGesture, 5.0)):
+        ev = QNativeGestureEvent(kind, dev, 2, pos, pos, canvas.mapToGlobal(pos), value, QPointF())
+        QApplication.sendEvent(canvas, ev)
+    assert got == [("zoom", 1.25), ("turn", -5.0)]
