@@ -110,7 +110,7 @@ class ModelController(QObject):
     def _on_load_failed(self, path: str, error: str) -> None:
         if path == DEFAULT and "no such file" in error:
             error = ("The embedded default generator is not available (resources/default_generator."
-                     "safetensors is missing). Open a checkpoint with File → Open.")
+                     "safetensors is missing).")
         elif not os.path.exists(path) and path != DEFAULT:
             self.settings.remove_recent(path)
             self._show_recent()
