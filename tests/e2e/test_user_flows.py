@@ -234,3 +234,23 @@ def test_long_render_never_freezes_input(qtbot: Any, gui: GuiApp) -> None:
     gui.window.acts.pan_left.trigger()  # the refinement of the old view stops; the new view comes
     qtbot.waitUntil(lambda: shown[-1][0] != slow_id, timeout=WAIT)
     assert (slow_id, 1) not in shown and c.store.state.camera.center[0] < 0
+
+
+def test_canvas_keyboard_shortcuts(qtbot: Any, gui: GuiApp) -> None:
+    w = gui.window
+    w.activateWindow()
+    qtbot.waitActive(w)
+    w.canvas.setFocus()
+    state = gui.controller.store
+    qtbot.keyClick(w.canvas, Qt.Key.Key_R)
+    assert state.state.camera.rotation == -15.0
+    qtbot.keyClick(w.canvas, Qt.Key.Key_Plus)
+    assert state.state.camera.zoom == 1.25
+    qtbot.keyClick(w.canvas, Qt.Key.Key_Left)
+    assert state.state.camera.center[0] != 0.0
+    qtbot.keyClick(w.canvas, Qt.Key.Key_Home)
+    assert state.state.camera == Camera()
+    qtbot.keyClick(w.canvas, Qt.Key.Key_BracketRight)  # next seed (window-wide)
+    assert state.state.anchors[0].seed == 1
+    qtbot.keyClick(w.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert state.state.anchors[0].seed == 0
