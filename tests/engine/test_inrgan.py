@@ -197,14 +197,16 @@ def test_layer_names_and_info(fixtures: Path) -> None:
     names = g.layer_names()
     assert len(names) == g.num_ws
     assert names[0] == "b4.conv1" and names[-1] == "b64.torgb" and "b64.conv0" in names[8]
-    assert g.info["num_params"] == sum(int(np.prod(e)) for e in _shapes(fixtures))
+    # the official parameters() count: buffers (w_avg, Fourier bases, resample filters) excluded
+    assert g.info["num_params"] == sum(int(np.prod(e)) for e in _shapes(fixtures)) == 534_759
 
 
 def _shapes(fixtures: Path) -> list[list[int]]:
     import json
 
     sd = json.loads((fixtures / "inrgan" / "small" / "state_dict.json").read_text())["G_ema"]
-    return [e["shape"] for e in sd if not e["name"].endswith("resample_filter")]
+    buffers = ("resample_filter", "w_avg", "log_basis", "random_basis")
+    return [e["shape"] for e in sd if not e["name"].endswith(buffers)]
 
 
 def test_config_inference_errors(fixtures: Path) -> None:
