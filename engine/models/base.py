@@ -173,7 +173,10 @@ class Generator(ABC):
         if cutoff is not None and not 0 <= int(cutoff) <= self.num_ws:
             raise ValueError(f"cutoff: must be in 0..{self.num_ws}, got {cutoff}")
         with torch.inference_mode():
-            w = self._map(zt).float()
+            # one row at a time (small batches): BLAS kernels pick their blocking by batch size, and a
+            # seed must map to the same w whether it is rendered alone or with others (recipes reproduce)
+            rows = zt.split(1) if zt.shape[0] <= 64 else (zt,)
+            w = torch.cat([self._map(r) for r in rows]).float()
             ws = w[:, None, :].repeat(1, self.num_ws, 1)
             if psi != 1.0:
                 avg = self._mean_w() if w_avg is None else _as_tensor("w_avg", w_avg, self.device)
