@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-SUBCOMMANDS = ("info", "render", "export", "video", "spectrum", "pca", "consistency", "train")
+SUBCOMMANDS = ("info", "render", "export", "panorama", "video", "spectrum", "pca", "consistency", "foveate",
+               "srcompare", "train")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,4 +1,4 @@
-"""Headless command line: info, render, export (and train when available); imports no Qt.
+"""Headless command line: info, render, export, panorama, video, analyses (and train); imports no Qt.
 
 Errors print one line to stderr and exit with code 2; nothing is left behind.
 """
@@ -39,11 +39,21 @@ def _add_style_camera(p: argparse.ArgumentParser) -> None:
                    help="view centre in frame coordinates (training frame is [-1, 1], y down)")
     p.add_argument("--zoom", type=float, default=1.0, help="zoom (< 1 extrapolates beyond the frame)")
     p.add_argument("--rotate", type=float, default=0.0, help="rotation in degrees")
+    p.add_argument("--projection", choices=("plane", "cylinder"), default="plane",
+                   help="cylinder: rows are circles about --center (outer radius 1/zoom), unrolled into a "
+                        "seamless panorama strip (needs width > pi x (height - 1))")
     p.add_argument("--grid", type=Path, help="explicit [H, W, 2] frame-coordinate grid as .npy")
     p.add_argument("--noise", choices=("none", "random"), default="none")
     p.add_argument("--ablate", choices=("embedding", "fourier"), action="append", default=[])
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto (default cpu)")
     p.add_argument("--out", type=Path, required=True, help="output file")
+
+
+def _add_export_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--bits", type=int, choices=(8, 16), default=8, help="bits per channel (PNG)")
+    p.add_argument("--tile-pixels", type=int, default=128 * 128, help="pixels per tile (memory bound)")
+    p.add_argument("--journal", choices=("auto", "on", "off"), default="auto",
+                   help="keep finished tiles beside the target so a rerun resumes (auto: from 2048² pixels)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,10 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_style_camera(p)
     p = sub.add_parser("export", help="render a large image in tiles (bounded memory) to .png or .tif")
     _add_style_camera(p)
-    p.add_argument("--bits", type=int, choices=(8, 16), default=8, help="bits per channel (PNG)")
-    p.add_argument("--tile-pixels", type=int, default=128 * 128, help="pixels per tile (memory bound)")
-    p.add_argument("--journal", choices=("auto", "on", "off"), default="auto",
-                   help="keep finished tiles beside the target so a rerun resumes (auto: from 2048² pixels)")
+    _add_export_options(p)
+    p = sub.add_parser("panorama", help="export with the cylinder projection (seamless wrap) and check the seam")
+    _add_style_camera(p)
+    p.set_defaults(projection="cylinder")
+    _add_export_options(p)
     p = sub.add_parser("video", help="render a keyframes .json to .mp4 / .avi or a folder of PNG frames")
     p.add_argument("keyframes", type=Path, help="keyframes file (format inr-explorer-keyframes)")
     p.add_argument("--out", type=Path, required=True, help="video file (.mp4, .avi) or a folder for PNGs")
@@ -136,12 +147,14 @@ def camera_from_args(g: Generator, args: argparse.Namespace) -> tuple[Any, np.nd
             raise CliError(f"--grid: expected an [H, W, 2] array, got shape {list(grid.shape)}")
         size = (grid.shape[1], grid.shape[0])
     else:
-        size = tuple(args.size) if args.size else (g.resolution, g.resolution)
+        n = g.resolution
+        size = tuple(args.size) if args.size else ((8 * n, n) if args.command == "panorama" else (n, n))
     if size[0] < 1 or size[1] < 1:
         raise CliError(f"--size: width and height must be >= 1, got {size[0]} {size[1]}")
     if not np.isfinite(args.zoom) or args.zoom <= 0:
         raise CliError(f"--zoom: must be a positive number, got {args.zoom}")
-    cam = Camera(center=(args.center[0], args.center[1]), zoom=args.zoom, rotation=args.rotate)
+    cam = Camera(center=(args.center[0], args.center[1]), zoom=args.zoom, rotation=args.rotate,
+                 projection=getattr(args, "projection", "plane"))
     return cam, grid, (int(size[0]), int(size[1]))
 
 
@@ -202,8 +215,10 @@ def _run_images(args: argparse.Namespace, tiled: bool) -> int:
         bad = [a for a in ablate if a not in g.ablations]
         if bad:
             raise CliError(f"--ablate: the {g.family} family has no {bad[0]} to zero")
-    fields.update(camera={"center": list(cam.center), "zoom": cam.zoom, "rotation": cam.rotation},
-                  size=list(size), noise=noise, ablate=list(ablate), grid_file=str(args.grid) if grid is not None else None)
+    camera = {"center": list(cam.center), "zoom": cam.zoom, "rotation": cam.rotation}
+    if cam.projection != "plane":  # plane recipes keep their established keys
+        camera["projection"] = cam.projection
+    fields.update(camera=camera, size=list(size), noise=noise, ablate=list(ablate), grid_file=str(args.grid) if grid is not None else None)
     if ext == ".npy":
         full = grid if grid is not None else camera_grid(cam, *size)
         from engine.renderer import render_bands
@@ -236,7 +251,22 @@ def _run_images(args: argparse.Namespace, tiled: bool) -> int:
             if bar is not None:
                 bar.close()
         print(f"wrote {target} ({size[0]} x {size[1]})")
+        if args.command == "panorama" and grid is None:
+            _print_seam(g, lambda gr, i=i: (ws[i:i + 1], None), cam, size, noise, ablate)
     return 0
+
+
+def _print_seam(g: Generator, styles: Any, cam: Any, size: tuple[int, int], noise: str,
+                ablate: tuple[str, ...]) -> None:
+    from engine.panorama import panorama_geometry, render_seam_check
+
+    s = render_seam_check(g, styles, cam, size[0], size[1], noise, ablate)
+    if cam.projection == "cylinder":
+        geo = panorama_geometry(cam, *size)
+        print(f"ring: radius {geo['inner_radius']:.4g} .. {geo['outer_radius']:.4g} about {list(cam.center)}, "
+              f"circumference {geo['circumference']:.4g} frame units")
+    print(f"wrap seam: mean |col 0 - col {size[0] - 1}| = {s.seam:.4g}; neighbouring columns: median "
+          f"{s.median:.4g}, p90 {s.p90:.4g}, max {s.max:.4g} ({s.pairs} pairs); seam / median = {s.ratio:.3f}")
 
 
 def _save_npy_atomic(out: Path, arr: np.ndarray) -> None:
@@ -261,11 +291,11 @@ def run_cli(argv: Sequence[str]) -> int:
     try:
         if args.command == "info":
             return cmd_info(args)
-        if args.command in ("render", "export"):
-            return _run_images(args, tiled=args.command == "export")
+        if args.command in ("render", "export", "panorama"):
+            return _run_images(args, tiled=args.command != "render")
         if args.command == "video":
             return cmd_video(args)
-        if args.command in ("spectrum", "pca", "consistency"):
+        if args.command in ("spectrum", "pca", "consistency", "foveate", "srcompare"):
             from engine.cli_analysis import run
 
             return run(args)

@@ -1,4 +1,5 @@
-"""Analysis subcommands: spectrum (PNG + CSV), pca (PNG per embedding + CSV), consistency (table)."""
+"""Analysis subcommands: spectrum (PNG + CSV), pca (PNG per embedding + CSV), consistency (table),
+foveate (foveated render + density map + saving), srcompare (k x render vs. upsampling methods)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,21 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument("--scales", type=int, nargs="+", default=[2, 4])
     p.add_argument("--seeds", type=int, default=4)
     p.add_argument("--device", default="cpu")
+    from engine.cli import _add_style_camera
+
+    p = sub.add_parser("foveate", help="foveated render: dense around --focus, sparse outside; prints the saving")
+    _add_style_camera(p)
+    p.add_argument("--focus", type=float, nargs=2, metavar=("X", "Y"), default=None,
+                   help="focus in output pixels (column, row); default the centre")
+    p.add_argument("--radius", type=float, default=None, help="fovea radius in pixels (default min(W, H) / 8)")
+    p.add_argument("--levels", type=int, default=4, help="density levels: strides 1, 2, 4, ... (default 4)")
+    p.add_argument("--density", type=Path, default=None, help="also write the sample-density map (.png)")
+    p = sub.add_parser("srcompare", help="render at k x density vs. the native render upsampled "
+                                         "(nearest, bicubic, Lanczos): PNGs and PSNR / SSIM")
+    _add_style_camera(p)
+    p.add_argument("--factor", type=int, default=4, help="density factor k (default 4)")
+    p.add_argument("--crop", type=int, nargs=4, metavar=("X", "Y", "W", "H"), default=None,
+                   help="crop in native pixels for STEM_crops.png (default the central quarter)")
 
 
 def _save_png(path: Path, rgb01: np.ndarray) -> None:
@@ -40,11 +56,92 @@ def _seeds_ws(g, n: int) -> np.ndarray:  # type: ignore[no-untyped-def]
     return g.mapping(np.stack([z_from_seed(s, g.z_dim) for s in range(n)]))
 
 
+def _one_style(g, args: argparse.Namespace) -> np.ndarray:  # type: ignore[no-untyped-def]
+    from engine.cli import CliError, styles_from_args
+
+    ws, _ = styles_from_args(g, args)
+    if ws.shape[0] != 1:
+        raise CliError(f"--seed: {args.command} renders one image, got {ws.shape[0]} latents")
+    if args.ablate:
+        bad = [a for a in args.ablate if a not in g.ablations]
+        if bad:
+            raise CliError(f"--ablate: the {g.family} family has no {bad[0]} to zero")
+    return ws
+
+
+def _save_image(path: Path, rgb: np.ndarray) -> None:
+    """Float [3, H, W] (model range) to an 8-bit PNG."""
+    from PIL import Image
+
+    from engine.renderer import to_uint8
+
+    Image.fromarray(to_uint8(rgb)).save(path)
+
+
+def run_foveate(g, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    from engine.cli import CliError, camera_from_args
+    from engine.coords import camera_grid
+    from engine.foveation import density_rgb, foveated_render, plan_foveation
+
+    if args.out.suffix.lower() not in (".png", ".npy"):
+        raise CliError(f"--out {args.out}: unsupported type (use .png or .npy)")
+    cam, grid, size = camera_from_args(g, args)
+    ws = _one_style(g, args)
+    plan = plan_foveation(size[0], size[1], tuple(args.focus) if args.focus else None, args.radius, args.levels)
+    res = foveated_render(g, ws, grid if grid is not None else camera_grid(cam, *size), plan,
+                          args.noise, tuple(args.ablate))
+    if args.out.suffix.lower() == ".npy":
+        np.save(args.out, res.image)
+    else:
+        _save_image(args.out, res.image[0])
+    if args.density is not None:
+        from PIL import Image
+
+        Image.fromarray(density_rgb(plan)).save(args.density)
+    st = plan.stats()
+    print(f"wrote {args.out} ({size[0]} x {size[1]}, focus ({plan.focus[0]:g}, {plan.focus[1]:g}), "
+          f"fovea radius {plan.radius:g} px)")
+    print(f"rendered {st['samples']} of {st['pixels']} pixels ({100 * st['fraction']:.2f} %): saving "
+          f"{100 * st['saving']:.2f} % of the synthesis work ({st['speedup']:.2f}x fewer pixels), "
+          f"{res.seconds:.2f} s")
+    for lv in st["levels"]:
+        print(f"  level {lv['level']}: stride {lv['stride']:>3}, {lv['pixels']:>9} pixels, {lv['samples']:>8} samples")
+    return 0
+
+
+def run_srcompare(g, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+    from engine.cli import CliError, camera_from_args
+    from engine.superres import sr_compare
+
+    if args.grid is not None:
+        raise CliError("--grid: srcompare needs a camera (the dense render is the same camera at k x density)")
+    cam, _, size = camera_from_args(g, args)
+    ws = _one_style(g, args)
+    res = sr_compare(g, ws, cam, size, args.factor, tuple(args.crop) if args.crop else None,
+                     noise=args.noise, ablate=tuple(args.ablate))
+    stem = args.out.with_suffix("")
+    _save_image(stem.with_name(f"{stem.name}_native.png"), res.native)
+    for name, img in res.images.items():
+        _save_image(stem.with_name(f"{stem.name}_{name}.png"), img)
+    side = np.concatenate([c for c in res.crops.values()], axis=2)  # render | nearest | bicubic | lanczos
+    _save_image(stem.with_name(f"{stem.name}_crops.png"), side)
+    print(f"wrote {stem}_{{native,render,{','.join(res.metrics)},crops}}.png "
+          f"({size[0]} x {size[1]} -> {args.factor}x, crops left to right: {', '.join(res.crops)})")
+    print(f"{'method':>8} {'PSNR dB':>9} {'SSIM':>7}   (vs. the {args.factor}x render)")
+    for m, r in res.metrics.items():
+        print(f"{m:>8} {r['psnr']:>9.2f} {r['ssim']:>7.4f}")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     from engine import load_generator
     from engine.analysis import embedding_pca, log_magnitude, radial_profile, scale_consistency, spectrum
 
     g = load_generator(args.checkpoint, device=args.device)
+    if args.command == "foveate":
+        return run_foveate(g, args)
+    if args.command == "srcompare":
+        return run_srcompare(g, args)
     if args.command == "spectrum":
         from engine.coords import identity_grid
 
