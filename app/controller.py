@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject
 
 from app.dialogs import Dialogs
+from app.export_controller import ExportController
+from app.keyframe_controller import KeyframeController
 from app.latent_controller import LatentController
 from app.model_controller import DEFAULT, NO_MODEL_HINT, ModelController
 from app.render_client import RenderClient
@@ -68,6 +70,10 @@ class Controller(QObject):
         self.latent = LatentController(window, self.store, self.client, self.models, self.dialogs)
         self.sessions = SessionController(window, self.store, self.models, self.latent, self.view, settings,
                                           paths, self.dialogs)
+        # export, keyframes and analysis tools (issues #5, #7, #8)
+        self.exports = ExportController(window, self.view, self.models, self.dialogs)
+        self.keyframes = KeyframeController(window, self.store, self.view, self.models, self.sessions,
+                                            self.exports, self.dialogs)
         self._closed = False
         a = window.acts
         undo = self.store.undo_stack

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.actions import Actions, create_actions
+from app.tool_docks import ToolDocks
 from widgets.canvas_widget import CanvasWidget
 from widgets.latent_panel import LatentPanel
 from widgets.model_panel import ModelPanel
@@ -64,6 +65,9 @@ class MainWindow(QMainWindow):
         self._build_menus(self.acts)
         self._build_toolbar(self.acts)
         self._build_status_bar()
+        # ---- export, keyframes and analysis tools (issues #5, #7, #8): app/tool_docks.py ----
+        self.tools = ToolDocks(self)
+        # ---- end of export, keyframes and analysis tools ----
         self.canvas.setFocus()
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -114,6 +118,8 @@ class MainWindow(QMainWindow):
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(a.shortcuts_help)
         help_menu.addAction(a.about)
+        self.file_menu, self.view_menu, self.panels_menu = file, view, panels  # for tools that add entries
+        self.latent_menu, self.help_menu = latent, help_menu
 
     def _build_toolbar(self, a: Actions) -> None:
         self.toolbar = QToolBar("Main toolbar", self)

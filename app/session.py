@@ -38,6 +38,7 @@ class Session:
     window_state: bytes = b""
     version: int = VERSION
     warnings: list[str] = field(default_factory=list)
+    keyframes: dict[str, Any] | None = None  # engine/video.py's keyframes document (main.py video reads it)
 
 
 def anchor_to_json(a: Anchor) -> dict[str, Any]:
@@ -81,7 +82,7 @@ def camera_from_json(d: Any) -> Camera:
 
 def style_to_json(s: ViewState) -> dict[str, Any]:
     return {"anchors": [anchor_to_json(a) for a in s.anchors], "weights": list(s.weights),
-            "interp": s.interp, "psi": s.psi, "cutoff": s.cutoff}
+            "interp": s.interp, "psi": s.psi, "cutoff": s.cutoff, "ablate": list(s.ablate)}
 
 
 def to_json(session: Session) -> str:
@@ -95,6 +96,8 @@ def to_json(session: Session) -> str:
         "render": {"quality": session.quality, "overlay": session.overlay},
         "panels": {"window_state": base64.b64encode(session.window_state).decode("ascii")},
     }
+    if session.keyframes:
+        doc["keyframes"] = session.keyframes
     return json.dumps(doc, indent=1)
 
 
@@ -159,8 +162,10 @@ def from_json(text: str) -> Session:
         cutoff = None if style.get("cutoff") is None else max(int(style["cutoff"]), 0) or None
     except (TypeError, ValueError):
         out.warnings.append("Truncation settings could not be read; using ψ = 1.")
+    raw_ablate = style.get("ablate", [])
+    ablate = tuple(a for a in ("embedding", "fourier") if isinstance(raw_ablate, list) and a in raw_ablate)
     out.state = ViewState(camera=camera, anchors=tuple(anchors), weights=tuple(weights), interp=interp,
-                          psi=psi, cutoff=cutoff)
+                          psi=psi, cutoff=cutoff, ablate=ablate)
     try:
         out.active = min(max(int(style.get("active", 0)), 0), len(anchors) - 1)
     except (TypeError, ValueError):
@@ -171,6 +176,8 @@ def from_json(text: str) -> Session:
         out.overlay = bool(render.get("overlay", True))
     except (TypeError, ValueError):
         pass
+    keyframes = doc.get("keyframes")
+    out.keyframes = keyframes if isinstance(keyframes, dict) else None
     panels = _section(doc, "panels")
     try:
         out.window_state = base64.b64decode(str(panels.get("window_state", "")), validate=True)

@@ -18,6 +18,7 @@ from engine.service import JobResult, render_job
 from engine.types import Frame, RenderRequest
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
     from app.latent_controller import LatentController
@@ -48,6 +49,9 @@ class SessionController(QObject):
         self._pending: sessions.Session | None = None
         self._expected_hash = ""
         self._autosaved: str | None = None
+        # other controllers' parts of a session (keyframes, ...): fill a session on save, read it on open
+        self.save_hooks: list[Callable[[sessions.Session], None]] = []
+        self.apply_hooks: list[Callable[[sessions.Session], None]] = []
         self._timer = QTimer(self)
         self._timer.setInterval(AUTOSAVE_MS)
         self._timer.timeout.connect(self.autosave)
@@ -70,10 +74,13 @@ class SessionController(QObject):
 
     # ------------------------------------------------------------------ sessions
     def current_session(self) -> sessions.Session:
-        return sessions.Session(
+        session = sessions.Session(
             state=self.store.state, model_path=self.models.path, model_sha256=self.models.sha256,
             device=self.settings.device, active=self.latent.active, quality=self.settings.quality,
             overlay=self.settings.overlay, window_state=bytes(self.window.saveState().data()))
+        for hook in self.save_hooks:
+            hook(session)
+        return session
 
     def save_session(self, path: str = "") -> bool:
         path = path or self.dialogs.save_file("Save session", SESSION_FILTER, "session.json")
@@ -122,6 +129,8 @@ class SessionController(QObject):
         self.view.set_overlay(session.overlay)
         if session.window_state:
             self.window.restoreState(session.window_state)
+        for hook in self.apply_hooks:
+            hook(session)
         if session.warnings:
             self.dialogs.message("Session opened with warnings", "\n\n".join(session.warnings))
             self.window.show_status(session.warnings[0], error=True)

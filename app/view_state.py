@@ -31,6 +31,7 @@ class ViewState:
     interp: str = "lerp-w"
     psi: float = 1.0
     cutoff: int | None = None
+    ablate: tuple[str, ...] = ()  # zeroed coordinate inputs ("embedding", "fourier"): the CIPS paper's ablations
 
     def __post_init__(self) -> None:
         if not self.anchors or len(self.weights) != len(self.anchors):
@@ -46,7 +47,7 @@ class ViewState:
 
     def style(self) -> StyleSpec:
         return StyleSpec(anchors=self.anchors, mix=self.mix(), interp=self.interp, psi=self.psi,
-                         cutoff=self.cutoff)
+                         cutoff=self.cutoff, ablate=self.ablate)
 
     def with_camera(self, camera: Camera) -> ViewState:
         return dataclasses.replace(self, camera=camera)

@@ -176,6 +176,23 @@ class RenderService:
         self._enqueue(job)
         return job.token
 
+    def run_waiting_render(self) -> None:
+        """Called by a long job between its tiles: run a waiting interactive render now, on the engine thread.
+
+        Jobs otherwise hold the thread until they end; exports and analyses call this (through their
+        progress callback) so the view keeps answering gestures while they run. Does nothing when called
+        from any other thread or in sync mode.
+        """
+        if self._thread is None or threading.current_thread() is not self._thread:
+            return
+        with self._cond:
+            item, self._pending = self._pending, None
+        if item is not None:
+            try:
+                self._run_render(item)
+            except Exception:  # a render bug must not abort the job that lent it the thread
+                traceback.print_exc()
+
     def cancel_jobs(self) -> None:
         """Cancel the running job and drop waiting ones (renders are not affected)."""
         with self._cond:

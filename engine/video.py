@@ -51,12 +51,26 @@ class VideoSpec:
         return int(round(self.duration * self.fps)) + 1
 
 
+SESSION_FORMAT = "inr-explorer-session"
+
+
 def spec_from_json(text: str) -> VideoSpec:
-    """Parse a keyframes file: {format, checkpoint, size, fps, easing, keyframes: [{time, camera, style}]}."""
+    """Parse a keyframes file: {format, checkpoint, size, fps, easing, keyframes: [{time, camera, style}]}.
+
+    A session file saved by the app is accepted too: its ``keyframes`` section is such a document (its
+    checkpoint defaults to the session's model).
+    """
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as e:
         raise ValueError(f"keyframes: invalid JSON ({e.msg} at line {e.lineno})") from None
+    if isinstance(doc, dict) and doc.get("format") == SESSION_FORMAT:
+        section = doc.get("keyframes")
+        if not isinstance(section, dict):
+            raise ValueError("keyframes: this session has no keyframes (add some in the app's Keyframes panel)")
+        model = doc.get("model")
+        path = model.get("path") if isinstance(model, dict) else None
+        doc = {"checkpoint": path or "default", **section}
     if not isinstance(doc, dict) or not isinstance(doc.get("keyframes"), list) or not doc["keyframes"]:
         raise ValueError("keyframes: expected an object with a non-empty 'keyframes' list")
     kfs = tuple(sorted((Keyframe(float(k.get("time", i)), camera_from_json(k.get("camera", {})),

@@ -1,0 +1,54 @@
+"""Engine-thread jobs for File → Export: a tiled image of the current view and a keyframe video."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from engine.export import export_image, make_recipe
+from engine.renderer import spec_styles
+from engine.serialize import camera_to_json, style_to_json
+from engine.video import export_video, spec_from_json
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from app.jobs import Job
+    from engine.models.base import Generator
+    from engine.renderer import CancelToken
+    from engine.types import Camera, StyleSpec
+
+
+def image_export(style: StyleSpec, camera: Camera, size: tuple[int, int], out: str, bits: int = 8,
+                 journal: bool | None = None) -> Job:
+    """Render ``style`` through ``camera`` at ``size`` in row bands into ``out`` (.png 8/16 bit, .tif).
+
+    The engine's writer is atomic: cancel or an error leaves no file and an existing ``out`` untouched.
+    The recipe (checkpoint hash, camera, full style) goes into the file's text chunk.
+    """
+
+    def run(g: Generator | None, token: CancelToken, progress: Callable[[float], None]) -> str:
+        if g is None:
+            raise ValueError("no model loaded")
+        recipe = make_recipe(g, size=list(size), camera=camera_to_json(camera), style=style_to_json(style),
+                             bits=bits)
+        path = export_image(g, spec_styles(g, style), out, size, camera=camera, noise=style.noise,
+                            ablate=style.ablate, recipe=recipe, bits=bits, cancel=token,
+                            progress=lambda done, total: progress(done / total), journal=journal)
+        return str(path)
+
+    return run
+
+
+def video_export(keyframes_json: str, out: str) -> Job:
+    """Render a keyframes document (engine/video.py's format) to .mp4 / .avi or a folder of PNGs."""
+
+    def run(g: Generator | None, token: CancelToken, progress: Callable[[float], None]) -> dict[str, Any]:
+        if g is None:
+            raise ValueError("no model loaded")
+        spec = spec_from_json(keyframes_json)
+        path = export_video(g, spec, Path(out), cancel=token,
+                            progress=lambda done, total: progress(done / total))
+        return {"path": str(path), "frames": spec.frame_count}
+
+    return run

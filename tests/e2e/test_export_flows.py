@@ -1,0 +1,201 @@
+"""Export Image and Export Video on the real window: pixels equal engine renders, cancel, errors, sessions."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections import namedtuple
+from typing import TYPE_CHECKING, Any
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import Qt
+
+from app.view_state import ViewState
+from engine.cli import run_cli
+from engine.coords import camera_grid
+from engine.export import to_uint16
+from engine.renderer import render_float, to_uint8
+from engine.types import Anchor, Camera
+from tests.gui_support import GuiApp, drag, make_app
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+WAIT = 60000
+VIEW = 32  # the 64-px test canvas at quality 0.5
+
+
+@pytest.fixture
+def small(qtbot: Any, tmp_path: Path, skip32: str) -> Iterator[GuiApp]:
+    app = make_app(qtbot, tmp_path, skip32, quality=0.5)
+    qtbot.waitUntil(lambda: app.controller.models.info is not None, timeout=WAIT)
+    qtbot.waitUntil(app.view_is_final, timeout=WAIT)
+    yield app
+    app.controller.close()
+
+
+def engine_pixels(g: Any, req: Any, size: tuple[int, int]) -> np.ndarray:
+    return render_float(g, req.style, camera_grid(req.camera, *size))[0]
+
+
+def set_view(app: GuiApp) -> None:
+    """A view that exercises camera and style: panned, zoomed, rotated, two anchors blended, ψ < 1."""
+    app.controller.store.set(ViewState(camera=Camera(center=(0.3, -0.2), zoom=1.7, rotation=25.0),
+                                       anchors=(Anchor(seed=3), Anchor(seed=8)), weights=(1.0, 0.5),
+                                       psi=0.7), "test view")
+
+
+def export_via_dialog(qtbot: Any, app: GuiApp, path: Path, preset: int | None = None,
+                      size: tuple[int, int] | None = None, fmt: tuple[str, int] = (".png", 8)) -> None:
+    ex = app.controller.exports
+    app.window.tools.acts.export_image.trigger()
+    assert ex.dialog.isVisible()
+    if preset is not None:
+        ex.dialog.set_preset(preset)
+    ex.dialog.set_format(*fmt)
+    ex.dialog.set_path(str(path))
+    if size is not None:
+        ex.dialog._keep.setChecked(False)
+        ex.dialog._width.setValue(size[0])
+        ex.dialog._height.setValue(size[1])
+    qtbot.mouseClick(ex.dialog.export_button, Qt.MouseButton.LeftButton)
+
+
+def test_exported_files_equal_engine_renders(qtbot: Any, small: GuiApp, tmp_path: Path, engine_g: Any) -> None:
+    set_view(small)
+    qtbot.waitUntil(small.view_is_final, timeout=WAIT)
+    req = small.controller.view.current_request()
+    assert req.size == (VIEW, VIEW)
+    ex = small.controller.exports
+    fractions: list[float] = []
+    ex.runner.progressChanged.connect(lambda f, _eta: fractions.append(f))
+    export_via_dialog(qtbot, small, tmp_path / "view.png", preset=2)
+    assert not ex.dialog.isVisible() and ex.busy and small.window.tools.job_status.isVisible()
+    qtbot.waitUntil(lambda: not ex.busy, timeout=WAIT)
+    assert fractions[-1] == 1.0 and not small.window.tools.job_status.isVisible()
+    expected = engine_pixels(engine_g, req, (2 * VIEW, 2 * VIEW))
+    img = Image.open(tmp_path / "view.png")
+    assert img.size == (64, 64)
+    assert np.array_equal(np.asarray(img.convert("RGB")), to_uint8(expected))
+    recipe = json.loads(img.text["inr-explorer-recipe"])
+    assert recipe["style"]["psi"] == 0.7 and recipe["camera"]["rotation"] == 25.0 and recipe["bits"] == 8
+    # 16-bit PNG and TIFF of a non-square custom size (more of the plane along the longer side)
+    export_via_dialog(qtbot, small, tmp_path / "deep.png", size=(40, 24), fmt=(".png", 16))
+    qtbot.waitUntil(lambda: not ex.busy, timeout=WAIT)
+    deep = cv2.imread(str(tmp_path / "deep.png"), cv2.IMREAD_UNCHANGED)[..., ::-1]
+    expected = engine_pixels(engine_g, req, (40, 24))
+    assert deep.dtype == np.uint16 and np.array_equal(deep, to_uint16(expected))
+    export_via_dialog(qtbot, small, tmp_path / "flat.tif", size=(40, 24), fmt=(".tif", 8))
+    qtbot.waitUntil(lambda: not ex.busy, timeout=WAIT)
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "flat.tif")), to_uint8(expected))
+    assert small.dialogs.messages == []
+
+
+def test_explore_during_export_then_cancel_leaves_no_file(qtbot: Any, small: GuiApp, tmp_path: Path) -> None:
+    ex = small.controller.exports
+    out = tmp_path / "big.png"
+    export_via_dialog(qtbot, small, out, size=(1024, 64))
+    qtbot.waitUntil(lambda: ex.progress.fraction() > 0, timeout=WAIT)  # the first band is written
+    assert "Export" in small.window.tools.job_status.text() and "%" in small.window.tools.job_status.text()
+    assert "left" in ex.progress.eta_text()
+    drag(small.window.canvas, (30, 30), (40, 30))
+    moved = small.controller.store.state.camera
+    assert moved != Camera()
+    qtbot.waitUntil(small.view_is_final, timeout=WAIT)  # a render ran between the export's bands
+    assert ex.busy and small.final_request().camera == moved
+    qtbot.mouseClick(ex.progress.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not ex.busy, timeout=WAIT)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith((".big", "big"))) == []
+    assert "cancelled" in small.window.statusBar().currentMessage()
+    assert small.dialogs.messages == []
+
+
+def _read_only_dir(path: Path) -> Path:
+    """A folder nobody can write to: mode 0555, and immutable when we are root (who ignores modes)."""
+    path.mkdir()
+    path.chmod(0o555)
+    try:
+        (path / "probe").touch()
+    except OSError:
+        return path
+    (path / "probe").unlink()
+    subprocess.run(["chattr", "+i", str(path)], check=True)
+    return path
+
+
+def test_read_only_and_full_targets_show_errors(qtbot: Any, small: GuiApp, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    ex = small.controller.exports
+    ro = _read_only_dir(tmp_path / "ro")
+    try:
+        export_via_dialog(qtbot, small, ro / "x.png")
+        assert ex.dialog.isVisible() and not ex.busy
+        assert "read-only" in ex.dialog._error.text()
+        ex.dialog.reject()
+    finally:
+        subprocess.run(["chattr", "-i", str(ro)], check=False, capture_output=True)
+        ro.chmod(0o755)
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr("engine.export.shutil.disk_usage", lambda p: usage(10**6, 10**6 - 100, 100))
+    export_via_dialog(qtbot, small, tmp_path / "full.png")
+    qtbot.waitUntil(lambda: not ex.busy, timeout=WAIT)
+    title, text, error = small.dialogs.messages[-1]
+    assert error and title == "Export failed" and "disk is full" in text and "not enough free space" in text
+    assert not (tmp_path / "full.png").exists()
+    monkeypatch.setattr("engine.export.shutil.disk_usage", shutil.disk_usage)
+    small.window.acts.zoom_in.trigger()  # the app is alive: it still renders and exports
+    qtbot.waitUntil(small.view_is_final, timeout=WAIT)
+    export_via_dialog(qtbot, small, tmp_path / "ok.png", size=(8, 8))
+    qtbot.waitUntil(lambda: not ex.busy, timeout=WAIT)
+    assert (tmp_path / "ok.png").is_file()
+
+
+def test_keyframes_video_and_session(qtbot: Any, small: GuiApp, tmp_path: Path, engine_g: Any) -> None:
+    c, w = small.controller, small.window
+    kc = c.keyframes
+    w.tools.acts.add_keyframe.trigger()
+    first = c.view.current_request()
+    set_view(small)
+    w.tools.keyframe_panel.addRequested.emit()
+    last = c.view.current_request()
+    assert w.tools.keyframe_panel.row_count() == 2 and [k.time for k in kc.keyframes] == [0.0, 2.0]
+    w.tools.keyframe_panel.time_box(1).setValue(1.0)
+    assert kc.keyframes[1].time == 1.0
+    kc.open_video_dialog()
+    d = kc.dialog
+    assert d.isVisible()
+    d._fps.setValue(4.0)
+    d._duration.setValue(1.0)
+    d._size.setCurrentIndex(d._size.findData(0.0))
+    d._width.setValue(16)
+    d._height.setValue(12)
+    d.set_path(str(tmp_path / "frames"))
+    assert d.kind() == "png" and d.frames_text() == "5 frames"
+    qtbot.mouseClick(d.export_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not c.exports.busy, timeout=WAIT)
+    frames = sorted((tmp_path / "frames").glob("*.png"))
+    assert len(frames) == 5
+    assert np.array_equal(np.asarray(Image.open(frames[0])), to_uint8(engine_pixels(engine_g, first, (16, 12))))
+    assert np.array_equal(np.asarray(Image.open(frames[-1])), to_uint8(engine_pixels(engine_g, last, (16, 12))))
+    kc.open_video_dialog()
+    d.set_path(str(tmp_path / "clip.mp4"))
+    qtbot.mouseClick(d.export_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not c.exports.busy, timeout=WAIT)
+    cap = cv2.VideoCapture(str(tmp_path / "clip.mp4"))
+    assert int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) == 5
+    cap.release()
+    # the session keeps the keyframes, and the command line renders them from the session file
+    assert c.sessions.save_session(str(tmp_path / "s.json"))
+    assert run_cli(["video", str(tmp_path / "s.json"), "--out", str(tmp_path / "cli")]) == 0
+    cli = sorted((tmp_path / "cli").glob("*.png"))
+    assert [np.asarray(Image.open(p)).tolist() for p in cli] == [np.asarray(Image.open(p)).tolist() for p in frames]
+    w.tools.keyframe_panel.removeRequested.emit(0)
+    assert len(kc.keyframes) == 1
+    assert c.sessions.open_session(str(tmp_path / "s.json"))
+    assert [k.time for k in kc.keyframes] == [0.0, 1.0] and w.tools.keyframe_panel.row_count() == 2
+    assert kc.keyframes[1].style == last.style and kc.keyframes[1].camera == last.camera

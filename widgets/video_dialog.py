@@ -1,0 +1,197 @@
+"""Export Video dialog: frame rate, duration, size, easing and the output (MP4, AVI or a PNG folder)."""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+
+from PySide6.QtCore import QSignalBlocker, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+OUTPUTS = (("MP4 video (.mp4)", "mp4"), ("AVI video, Motion JPEG (.avi)", "avi"),
+           ("PNG sequence (a folder of frames)", "png"))
+SIZE_FACTORS = (0.5, 1.0, 2.0)
+
+
+@dataclass(frozen=True)
+class VideoExportOptions:
+    """The video the user asked for; ``duration`` rescales the keyframe times to span it."""
+
+    path: str
+    kind: str  # "mp4" | "avi" | "png"
+    width: int
+    height: int
+    fps: float
+    duration: float
+    easing: str  # "linear" | "smooth"
+
+
+def frame_count(duration: float, fps: float) -> int:
+    """Frames of a video (engine/video.py: the last frame shows the last keyframe)."""
+    return int(round(duration * fps)) + 1
+
+
+class VideoDialog(QDialog):
+    """Collects the video options; the controller validates, starts the job and closes it.
+
+    Signals
+    -------
+    exportRequested(options: VideoExportOptions)
+    browseRequested(path: str, kind: str)
+        Pick a file (mp4 / avi) or a folder (png).
+    """
+
+    exportRequested = Signal(object)
+    browseRequested = Signal(str, str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export Video")
+        self._view = (256, 256)
+        self._fps = QDoubleSpinBox()
+        self._fps.setRange(1.0, 240.0)
+        self._fps.setDecimals(2)
+        self._fps.setValue(24.0)
+        self._fps.setSuffix(" fps")
+        self._duration = QDoubleSpinBox()
+        self._duration.setRange(0.01, 36000.0)
+        self._duration.setDecimals(2)
+        self._duration.setSuffix(" s")
+        self._duration.setToolTip("Total length; the keyframe times are scaled to span it")
+        self._size = QComboBox()
+        self._size.currentIndexChanged.connect(self._on_size_preset)
+        self._width, self._height = QSpinBox(), QSpinBox()
+        for box in (self._width, self._height):
+            box.setRange(2, 16384)
+            box.setSingleStep(2)
+            box.setSuffix(" px")
+        self._easing = QComboBox()
+        self._easing.addItem("Smooth (ease in and out at each keyframe)", "smooth")
+        self._easing.addItem("Linear", "linear")
+        self._kind = QComboBox()
+        for text, kind in OUTPUTS:
+            self._kind.addItem(text, kind)
+        self._kind.currentIndexChanged.connect(self._on_kind_changed)
+        self._path = QLineEdit()
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(lambda: self.browseRequested.emit(self._path.text(), self.kind()))
+        self._frames = QLabel()
+        self._error = QLabel()
+        self._error.setWordWrap(True)
+        self._error.setStyleSheet("color: #e06c6c;")
+        self._error.hide()
+        for sig in (self._fps.valueChanged, self._duration.valueChanged):
+            sig.connect(self._update_frames)
+        size_row = QHBoxLayout()
+        size_row.addWidget(self._width)
+        size_row.addWidget(QLabel("×"))
+        size_row.addWidget(self._height)
+        path_row = QHBoxLayout()
+        path_row.addWidget(self._path, 1)
+        path_row.addWidget(browse)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.export_button = buttons.addButton("Export", QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.accepted.connect(self._on_export_clicked)
+        buttons.rejected.connect(self.reject)
+        form = QFormLayout()
+        form.addRow("Frame rate", self._fps)
+        form.addRow("Duration", self._duration)
+        form.addRow("Size", self._size)
+        form.addRow("", size_row)
+        form.addRow("Easing", self._easing)
+        form.addRow("Output", self._kind)
+        form.addRow("Save to", path_row)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self._frames)
+        layout.addWidget(self._error)
+        layout.addWidget(buttons)
+
+    # ------------------------------------------------------------------ view API
+    def set_values(self, view_size: tuple[int, int], duration: float, fps: float, easing: str,
+                   size: tuple[int, int] | None = None) -> None:
+        """Current view size (for the presets), the keyframes' span and the remembered settings."""
+        self._view = view_size
+        with QSignalBlocker(self._size):
+            self._size.clear()
+            for f in SIZE_FACTORS:
+                self._size.addItem(f"{f:g}× view ({_even(f * view_size[0])} × {_even(f * view_size[1])})", f)
+            self._size.addItem("Custom", 0.0)
+        w, h = size or (_even(view_size[0]), _even(view_size[1]))
+        match = next((i for i, f in enumerate(SIZE_FACTORS)
+                      if (_even(f * view_size[0]), _even(f * view_size[1])) == (w, h)), len(SIZE_FACTORS))
+        with QSignalBlocker(self._size):
+            self._size.setCurrentIndex(match)
+        self._width.setValue(w)
+        self._height.setValue(h)
+        self._fps.setValue(fps)
+        self._duration.setValue(max(duration, 0.01))
+        self._easing.setCurrentIndex(max(self._easing.findData(easing), 0))
+        self._update_frames()
+        self.set_error("")
+
+    def set_path(self, path: str) -> None:
+        ext = os.path.splitext(path)[1].lower().lstrip(".")
+        kind = ext if ext in ("mp4", "avi") else "png"
+        with QSignalBlocker(self._kind):
+            self._kind.setCurrentIndex(self._kind.findData(kind))
+        self._path.setText(path)
+
+    def set_error(self, text: str) -> None:
+        self._error.setText(text)
+        self._error.setVisible(bool(text))
+
+    def kind(self) -> str:
+        return str(self._kind.currentData())
+
+    def options(self) -> VideoExportOptions:
+        return VideoExportOptions(self._path.text().strip(), self.kind(), self._width.value(),
+                                  self._height.value(), self._fps.value(), self._duration.value(),
+                                  str(self._easing.currentData()))
+
+    def frames_text(self) -> str:
+        return self._frames.text()
+
+    # ------------------------------------------------------------------ internals
+    def _on_size_preset(self, index: int) -> None:
+        f = float(self._size.itemData(index) or 0.0)
+        if f:
+            self._width.setValue(_even(f * self._view[0]))
+            self._height.setValue(_even(f * self._view[1]))
+
+    def _on_kind_changed(self, index: int) -> None:
+        path = self._path.text().strip()
+        if not path:
+            return
+        stem = os.path.splitext(path)[0]
+        kind = self.kind()
+        self._path.setText(stem if kind == "png" else f"{stem}.{kind}")
+
+    def _update_frames(self) -> None:
+        n = frame_count(self._duration.value(), self._fps.value())
+        self._frames.setText(f"{n} frames")
+
+    def _on_export_clicked(self) -> None:
+        if not self._path.text().strip():
+            self.set_error("Choose where to save the video.")
+            return
+        self.exportRequested.emit(self.options())
+
+
+def _even(v: float) -> int:
+    """Video codecs want even sides."""
+    return max(2, 2 * math.floor(v / 2 + 0.5))
