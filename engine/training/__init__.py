@@ -1,0 +1,1 @@
+"""Training of the embedded default generator: procedural landscapes, discriminator, GAN loop, SWD metric."""
