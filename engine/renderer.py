@@ -89,14 +89,22 @@ def render_bands(
         yield y0, render_grid(g, styles, band_grid(y0, rows), noise, ablate)
 
 
+def tile_pixels_for(g: Generator) -> int:
+    """Band size for `g`: its own ``tile_pixels`` hint (families that bound memory internally and share
+    work across a band, e.g. INR-GAN's coarse scales, take bigger bands), else TILE_PIXELS."""
+    return int(getattr(g, "tile_pixels", TILE_PIXELS))
+
+
 def render_float(
     g: Generator,
     style: StyleSpec,
     grid: np.ndarray,
     cancel: CancelToken | None = None,
-    tile_pixels: int = TILE_PIXELS,
+    tile_pixels: int | None = None,
 ) -> np.ndarray:
-    """Float render [B, 3, H, W] of an explicit grid, tiled in row bands."""
+    """Float render [B, 3, H, W] of an explicit grid, tiled in row bands (``tile_pixels`` None: the
+    generator's hint)."""
+    tile_pixels = tile_pixels or tile_pixels_for(g)
     h, w = grid.shape[:2]
     out: np.ndarray | None = None
     for y0, part in render_bands(g, spec_styles(g, style), lambda y, r: grid[y:y + r], h, w,

@@ -21,6 +21,7 @@ import torch
 from engine.errors import CheckpointError
 from engine.models.base import Generator, NoiseArg
 from engine.models.creps_config import CrepsConfig, infer_config
+from engine.models.creps_lines import LINE_MODES, LineCache
 from engine.models.creps_ops import (
     DEMOD_EPS,
     bias_act,
@@ -49,9 +50,13 @@ class LineStyles:
     amp: torch.Tensor  # [N or G, 2K, C4] styled sinusoid amplitudes
     layers: dict[str, Any]  # path -> folded weight [N, O, I], or (s [G, I], d [G, O] | None)
     per_sample: bool
+    key: tuple[Any, int | None] | None = None  # (styles, image index): folded styles' line-cache key
 
     def select(self, b: int) -> LineStyles:
-        return LineStyles(self.amp[b:b + 1], {k: v[b:b + 1] for k, v in self.layers.items()}, self.per_sample)
+        if self.amp.shape[0] == 1 and b == 0:
+            return self
+        key = None if self.key is None else (self.key[0], b)
+        return LineStyles(self.amp[b:b + 1], {k: v[b:b + 1] for k, v in self.layers.items()}, self.per_sample, key)
 
 
 def looks_like_creps(snapshot: Mapping[str, Any]) -> bool:
@@ -80,6 +85,8 @@ class CrepsGenerator(Generator):
 
     family = "creps"
     ablations = frozenset({"fourier"})
+    lattice_density = 1.5  # "lattice" mode: line samples per pixel distance ...
+    lattice_per_period = 0.0  # ... and at least this many per period of the fastest input sinusoid (0: off)
 
     def __init__(self, config: CrepsConfig, tensors: Mapping[str, torch.Tensor], device: torch.device | str = "cpu",
                  source: str = "", precision: str = "float32") -> None:
@@ -93,7 +100,20 @@ class CrepsGenerator(Generator):
         self._t = {k: v.detach().to(self.device, torch.float32 if v.is_floating_point() else v.dtype).contiguous()
                    for k, v in tensors.items()}
         self.checkpoint_meta: dict[str, Any] = {}
+        self._line_mode = "exact"
         self._prepare()
+
+    @property
+    def line_mode(self) -> str:
+        """Non-separable (e.g. rotated) grids: "exact" (default; each pixel's own line samples, ~338 MFLOP
+        per pixel at 256) or "lattice" (approximate preview: interpolated lattice tables, see creps_lines)."""
+        return self._line_mode
+
+    @line_mode.setter
+    def line_mode(self, mode: str) -> None:
+        if mode not in LINE_MODES:
+            raise ValueError(f"line_mode: expected one of {', '.join(LINE_MODES)}, got {mode!r}")
+        self._line_mode = mode
 
     # ----------------------------------------------------------------- construction
     @classmethod
@@ -127,8 +147,10 @@ class CrepsGenerator(Generator):
         K, c4 = c.rank, c.input_channels
         # freqs[0, c*K + k] -> [k, c]; amplitude weight [1, C4, 1, 2K] -> [2K, C4]
         self._freqs = t["synthesis.b4.input.freqs"].view(c4 // 2, K).t().contiguous()
+        self.max_frequency = float(self._freqs.abs().max())  # cycles per unit of u or v
         self._amp_w = t["synthesis.b4.input.weight"][0, :, 0, :].t().contiguous()
         self._cache: dict[str, Any] = {}
+        self._line_caches: dict[Any, LineCache] = {}
         self._fp16 = dict.fromkeys(_HEAD, self.precision == "fp16-head" and c.head_fp16)
         for r, half in zip(c.block_res, c.block_fp16, strict=True):
             for name in ("fc0", "fc1", "tores"):
@@ -214,7 +236,23 @@ class CrepsGenerator(Generator):
 
     def _line_styles(self, ws: torch.Tensor) -> LineStyles:
         """Folded line weights for ws [N, L, w_dim] (one style per image; cached for the next call)."""
-        return self._cached("lines", ws, self._make_line_folds)  # type: ignore[no-any-return]
+        st: LineStyles = self._cached("lines", ws, self._make_line_folds)
+        if st.key is None:
+            st.key = (self._cache["lines"][0], None)
+        return st
+
+    def clear_line_cache(self) -> None:
+        """Forget the cached line tables (they are exact; this only frees memory or cold-starts a benchmark)."""
+        self._line_caches = {}
+
+    def _lines(self, st: LineStyles, coords: torch.Tensor, slot: int, fourier: bool) -> list[torch.Tensor]:
+        """`_line_tables` through the per-coordinate cache (folded styles only; other styles: computed)."""
+        if st.key is None or st.per_sample:
+            return self._line_tables(st, coords, slot, fourier)
+        if any(k[0][0] != st.key[0] for k in self._line_caches):  # a new style: drop the old one's tables
+            self._line_caches = {k: c for k, c in self._line_caches.items() if k[0][0] == st.key[0]}
+        cache = self._line_caches.setdefault((st.key, slot, fourier), LineCache())
+        return cache.lookup(coords, lambda c: self._line_tables(st, c, slot, fourier))
 
     def _make_line_folds(self, ws: torch.Tensor) -> LineStyles:
         layers = {path: self._fold(path, ws[:, i]) for path, i in self.cfg.line_layers()}

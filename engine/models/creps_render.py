@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import torch
 
 from engine.models.creps import PIXEL_CHUNK, Head, LineStyles
+from engine.models.creps_lines import lattice_render
 from engine.models.creps_ops import compose_outer, compose_pairs
 
 if TYPE_CHECKING:
@@ -37,6 +38,8 @@ def render(g: CrepsGenerator, ws: torch.Tensor, grid: torch.Tensor | None, weigh
         idx = torch.arange(h * w, device=g.device)
         for b in range(ws.shape[0]):
             hb = ("fold", [m[b:b + 1] for m in head[1]])
+            if g.line_mode == "lattice" and lattice_render(g, st.select(b), u, v, hb, fourier, out[b]):
+                continue
             per_pixel(g, st.select(b), idx, u.reshape(-1), v.reshape(-1), hb, fourier, out[b])
         return out.view(-1, h, w, g.cfg.img_channels).permute(0, 3, 1, 2)
     return painted(g, ws, weights, u, v, layout, fourier).permute(0, 3, 1, 2)
@@ -63,9 +66,9 @@ def separable(g: CrepsGenerator, st: LineStyles, u: torch.Tensor, v: torch.Tenso
     is the same addcmul chain as on the per-pixel path, so both paths give bit-identical pixels.
     """
     if layout == "rows":
-        by_row, by_col = g._line_tables(st, u[:, 0], 0, fourier), g._line_tables(st, v[0], 1, fourier)
+        by_row, by_col = g._lines(st, u[:, 0], 0, fourier), g._lines(st, v[0], 1, fourier)
     else:
-        by_row, by_col = g._line_tables(st, v[:, 0], 1, fourier), g._line_tables(st, u[0], 0, fourier)
+        by_row, by_col = g._lines(st, v[:, 0], 1, fourier), g._lines(st, u[0], 0, fourier)
     n, (h, w) = by_row[0].shape[0], u.shape
     out = torch.empty(n, h, w, g.cfg.img_channels, device=g.device)
     step = max(1, PIXEL_CHUNK // (w * n))

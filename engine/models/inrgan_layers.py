@@ -77,7 +77,8 @@ def fmm_split_forward(
     ic = x.shape[2]
     coarse = torch.baddbmm(layer.bias[None, None], x, w[:, :, :ic].transpose(1, 2))
     h = coarse[:, parent]
-    h += torch.matmul(feats, w[:, :, ic:].transpose(1, 2))
+    # accumulate into the gathered rows in the GEMM itself (beta = 1): no temporary, one pass less
+    h.baddbmm_(feats[None].expand(h.shape[0], -1, -1), w[:, :, ic:].transpose(1, 2))
     return _act_(h, layer)
 
 

@@ -1,0 +1,324 @@
+"""Issue #10 benchmark: every speed target in one run, as ratios to a torch.mm measured next to each workload.
+
+Each group of rows runs in its own subprocess (peak RSS per group). Every timed call is bracketed by float32
+2048^3 torch.mm measurements, so a ratio compares the workload with the matrix-product speed the machine
+gave at that moment (the machine is shared): "best" = FLOP / min(time) / max(mm GFLOP/s), the uncontended
+estimate; "med" = the median over calls of each call's own ratio. Models are random-weight release
+configurations (bench/models.py); FLOP counts are the specs' (cips.md §10, inrgan.md §7, creps.md §7).
+Usage: python bench/bench_all.py [--repeats 5] [--groups cips inrgan creps rss pan first] [--markdown FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+MM_N = 2048
+VIEW = 256
+PAN = 10  # pixels
+_OPS: list[Any] = []
+
+
+# ----------------------------------------------------------------------------- measuring
+def mm_gflops(reps: int = 3) -> float:
+    """Best of `reps` float32 MM_N^3 products, in GFLOP/s: the matrix-product speed right now."""
+    import torch
+
+    if not _OPS:
+        _OPS.extend([torch.randn(MM_N, MM_N), torch.randn(MM_N, MM_N)])
+        torch.mm(*_OPS)
+    best = math.inf
+    for _ in range(reps):
+        t = time.perf_counter()
+        torch.mm(*_OPS)
+        best = min(best, time.perf_counter() - t)
+    return 2 * MM_N**3 / best / 1e9
+
+
+def timed(fn: Callable[[int], Any], repeats: int, gflop: float | None = None, before: Callable[[], Any] | None = None,
+          warm: bool = True) -> dict[str, Any]:
+    """fn(i) for i < repeats (after a warm-up call fn(-1)), each call between two mm measurements;
+    ``before()`` runs untimed before each call (e.g. to drop caches)."""
+    if warm:
+        fn(-1)
+    secs, mms = [], []
+    for i in range(repeats):
+        if before is not None:
+            before()
+        mm = mm_gflops()
+        t0 = time.perf_counter()
+        fn(i)
+        secs.append(time.perf_counter() - t0)
+        mms.append(max(mm, mm_gflops()))
+    out: dict[str, Any] = {"sec_min": min(secs), "sec_med": statistics.median(secs), "mm_max": max(mms),
+                           "mm_med": statistics.median(mms)}
+    if gflop is not None:
+        out |= {"gflop": gflop, "gflops": gflop / min(secs), "ratio_best": gflop / min(secs) / max(mms),
+                "ratio_med": statistics.median(gflop / s / m for s, m in zip(secs, mms, strict=True))}
+    return out
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _cam(i: int, rotation: float = 0.0, size: int = VIEW) -> Any:
+    """A different view per call (fractions of a pixel apart), so no per-position cache can serve it."""
+    from engine.coords import pixel_step
+    from engine.types import Camera
+
+    f = 0.37 * (i + 2) * pixel_step(Camera(), size, size)
+    return Camera(center=(f, -0.5 * f), rotation=rotation)
+
+
+def _model(family: str) -> Any:
+    from bench import models
+
+    return {"cips": models.cips_default, "inrgan": models.inrgan, "creps": models.creps}[family]()
+
+
+def _frame(g: Any, cam: Any, size: int = VIEW, rect: Any = None) -> Any:
+    from engine.coords import camera_grid
+    from engine.renderer import render_float
+    from engine.types import StyleSpec
+
+    return render_float(g, StyleSpec(), camera_grid(cam, size, size, rect=rect))
+
+
+# ----------------------------------------------------------------------------- groups of rows
+def group_throughput(family: str, repeats: int) -> dict[str, Any]:
+    """256^2 frames through the tiled renderer: same style, a new view per call."""
+    from bench.models import gflop
+
+    g = _model(family)
+    out = {"aligned": timed(lambda i: _frame(g, _cam(i)), repeats, gflop(family, VIEW, VIEW))}
+    if family == "creps":
+        out |= _creps_rotated(g, repeats, out["aligned"])
+    out["rss_mb"] = rss_mb()
+    return out
+
+
+def _creps_rotated(g: Any, repeats: int, aligned: dict[str, Any]) -> dict[str, Any]:
+    """Rotated views: lattice mode cold (empty line cache) at 30 and 45 degrees, warm (a rotation gesture's
+    next frame), and the exact per-pixel path on a 16-row band (x 16 for the frame); lattice error there."""
+    import numpy as np
+
+    out: dict[str, Any] = {}
+    g.line_mode = "lattice"
+    for rot in (30.0, 45.0):
+        out[f"lattice{rot:.0f}"] = timed(lambda i, r=rot: _frame(g, _cam(i, r)), repeats,
+                                         before=g.clear_line_cache)
+    turn = iter(range(10_000))
+    _frame(g, _cam(0, 30.0))
+    out["lattice_warm"] = timed(lambda i: _frame(g, _cam(0, 30.0 + 0.5 * next(turn))), repeats)
+    band = (0, 120, VIEW, 16)
+    approx = _frame(g, _cam(0, 30.0), rect=band)
+    g.line_mode = "exact"
+    t0 = time.perf_counter()
+    exact = _frame(g, _cam(0, 30.0), rect=band)
+    sec = (time.perf_counter() - t0) * VIEW / band[3]
+    err = np.abs(approx - exact) * 127.5  # in uint8 levels
+    out["exact_band"] = {"sec_min": sec, "sec_med": sec, "extrapolated_from_rows": band[3],
+                         "lattice_err_max": float(err.max()), "lattice_err_mean": float(err.mean())}
+    for k in ("lattice30", "lattice45", "lattice_warm", "exact_band"):
+        out[k]["x_aligned"] = out[k]["sec_min"] / aligned["sec_min"]
+    return out
+
+
+def group_rss(repeats: int) -> dict[str, Any]:
+    """One CIPS default frame at 512^2 through the tiled renderer: peak RSS of the process."""
+    from engine.renderer import render_image
+
+    g = _model("cips")
+    model_mb = rss_mb()
+    t0 = time.perf_counter()
+    render_image(g, size=(512, 512))
+    return {"sec_min": time.perf_counter() - t0, "rss_mb": rss_mb(), "rss_model_mb": model_mb}
+
+
+def group_pan(family: str, repeats: int) -> dict[str, Any]:
+    """A 10-pixel pan of a 256^2 view through PanCache vs a full render of the same view (checked equal)."""
+    import dataclasses
+
+    import numpy as np
+
+    from engine.coords import pixel_step
+    from engine.pixel_cache import PanCache
+    from engine.renderer import render_request
+    from engine.types import RenderRequest, StyleSpec
+
+    g = _model(family)
+    step = pixel_step(_cam(0), VIEW, VIEW)
+    cache = PanCache()
+    base = RenderRequest(StyleSpec(), _cam(0), (VIEW, VIEW))
+
+    def shifted(k: int) -> RenderRequest:
+        cam = dataclasses.replace(base.camera, center=(base.camera.center[0] + k * PAN * step, base.camera.center[1]))
+        return dataclasses.replace(base, camera=cam)
+
+    full = timed(lambda i: render_request(g, shifted(i + 100)), repeats, before=getattr(g, "clear_line_cache", None))
+    frames: dict[int, Any] = {}
+
+    def pan(i: int) -> None:
+        frames[i] = cache.render(g, shifted(i + 1))
+
+    cache.render(g, shifted(0))
+    panned = timed(pan, repeats, warm=False)
+    same = all(np.array_equal(f.image, render_request(g, shifted(i + 1)).image) for i, f in frames.items())
+    reused = all(f.extra.get("reused_pixels") == (VIEW - PAN) * VIEW for f in frames.values())
+    return {"full": full, "pan": panned, "fraction": panned["sec_min"] / full["sec_min"], "equal": same,
+            "reused": reused}
+
+
+def group_first(family: str, repeats: int, rotation: float = 0.0) -> dict[str, Any]:
+    """A gesture's first progressive pass (stride 8 of a 256^2 view) through the service; model warm,
+    style unchanged, line caches of CREPS empty."""
+    from engine.service import RenderService
+    from engine.types import RenderRequest, StyleSpec
+
+    g = _model(family)
+    if rotation:
+        g.line_mode = "lattice"
+    svc = RenderService(sync=True, generator=g)
+    svc.render(RenderRequest(StyleSpec(), _cam(-1, rotation), (VIEW, VIEW)), lambda f: None, passes=(1,))
+    lat: list[float] = []
+
+    def one(i: int) -> None:
+        t0 = time.perf_counter()
+
+        def on_frame(frame: Any) -> None:
+            assert frame.error is None, frame.error
+            lat.append(time.perf_counter() - t0)
+
+        svc.render(RenderRequest(StyleSpec(), _cam(i, rotation), (VIEW, VIEW)), on_frame, passes=(8,))
+
+    clear = getattr(g, "clear_line_cache", None)
+    r = timed(one, repeats, before=clear)
+    return r | {"ms_min": 1e3 * r["sec_min"], "ms_med": 1e3 * r["sec_med"]}
+
+
+GROUPS: dict[str, Callable[[int], dict[str, Any]]] = {
+    "cips": lambda n: group_throughput("cips", n),
+    "inrgan": lambda n: group_throughput("inrgan", n),
+    "creps": lambda n: group_throughput("creps", n),
+    "rss": group_rss,
+    "pan-cips": lambda n: group_pan("cips", n),
+    "pan-inrgan": lambda n: group_pan("inrgan", n),
+    "pan-creps": lambda n: group_pan("creps", n),
+    "first-cips": lambda n: group_first("cips", n),
+    "first-inrgan": lambda n: group_first("inrgan", n),
+    "first-creps": lambda n: group_first("creps", n),
+    "first-creps-rot": lambda n: group_first("creps", n, rotation=30.0),
+}
+
+
+# ----------------------------------------------------------------------------- table
+def _sec(r: dict[str, Any]) -> str:
+    return f"{r['sec_min']:.3f} / {r['sec_med']:.3f}"
+
+
+def table(res: dict[str, Any]) -> list[str]:
+    """Markdown rows: workload | seconds (min / median) | GFLOP/s | result | target | peak RSS."""
+    rows = ["| workload | s (min / median) | GFLOP/s | result | target | official here |",
+            "|---|---|---|---|---|---|"]
+
+    def thr(name: str, key: str, target: str, official: str) -> None:
+        g = res.get(key, {})
+        r = g.get("aligned")
+        if r is None:
+            rows.append(f"| {name} | – | – | failed: {g.get('error', '?')} | {target} | {official} |")
+            return
+        rows.append(f"| {name} | {_sec(r)} | {r['gflops']:.0f} | **{r['ratio_best']:.2f}** of mm "
+                    f"(median {r['ratio_med']:.2f}; mm {r['mm_max']:.0f} GFLOP/s), RSS {g['rss_mb']:.0f} MB "
+                    f"| ≥ {target} | {official} |")
+
+    thr("CIPS default, 256², float32", "cips", "0.75", "0.31")
+    thr("INR-GAN churches, 256²", "inrgan", "0.6", "0.25")
+    thr("CREPS FFHQ-256, 256², axis-aligned", "creps", "0.6", "0.27")
+    c = res.get("creps", {})
+    for key, label in (("lattice30", "rotated 30°, lattice (approx.), cold"),
+                       ("lattice45", "rotated 45°, lattice (approx.), cold"),
+                       ("lattice_warm", "rotated, lattice, next frame of a turn"),
+                       ("exact_band", "rotated, exact per pixel")):
+        r = c.get(key)
+        if r is None:
+            continue
+        extra = ""
+        if key == "exact_band":
+            extra = (f" (from a {r['extrapolated_from_rows']}-row band; lattice error there max "
+                     f"{r['lattice_err_max']:.1f}, mean {r['lattice_err_mean']:.2f} uint8 levels)")
+        rows.append(f"| CREPS 256², {label} | {_sec(r)} | – | **{r['x_aligned']:.2f}×** the axis-aligned "
+                    f"time{extra} | ≤ 2× | ~200× |")
+    r = res.get("rss", {})
+    if "rss_mb" in r:
+        rows.append(f"| peak RSS, CIPS default 512² (tiled) | {r['sec_min']:.1f} | – | **{r['rss_mb']:.0f} MB** "
+                    f"({r['rss_model_mb']:.0f} MB before rendering) | ≤ 1.5 GB | 4.0 GB |")
+    for fam in ("cips", "inrgan", "creps", "creps-rot"):
+        r = res.get(f"first-{fam}", {})
+        if "ms_min" in r:
+            label = "CREPS rotated 30° (lattice)" if fam == "creps-rot" else fam.upper().replace("INRGAN", "INR-GAN")
+            rows.append(f"| first pass (stride 8) after a gesture, {label}, 256² view | {_sec(r)} | – | "
+                        f"**{r['ms_min']:.0f} ms** (median {r['ms_med']:.0f}; mm {r['mm_max']:.0f} GFLOP/s) "
+                        f"| ≤ 100 ms | – |")
+    for fam in ("cips", "inrgan", "creps"):
+        r = res.get(f"pan-{fam}", {})
+        if "fraction" in r:
+            label = fam.upper().replace("INRGAN", "INR-GAN")
+            ok = "equal to a full render" if r["equal"] and r["reused"] else "MISMATCH"
+            rows.append(f"| {PAN}-pixel pan, {label}, 256² | {_sec(r['pan'])} | – | **{100 * r['fraction']:.1f} %** "
+                        f"of a full frame ({r['full']['sec_min']:.3f} s), {ok} | ≤ 10 % | 100 % |")
+    return rows
+
+
+# ----------------------------------------------------------------------------- driver
+def run_group(name: str, repeats: int) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--one", name, "--repeats", str(repeats)]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        return {"error": (out.stderr.strip().splitlines() or ["failed"])[-1]}
+    return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--groups", nargs="+", default=list(GROUPS))
+    ap.add_argument("--markdown", help="also write the table (and the raw JSON) to this file")
+    ap.add_argument("--one", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    import torch
+
+    if args.one:
+        torch.set_grad_enabled(False)
+        print(json.dumps(GROUPS[args.one](args.repeats)))
+        return
+    head = (f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} cores; "
+            f"load average (1 min) before: {os.getloadavg()[0]:.2f}")
+    print(head, flush=True)
+    res: dict[str, Any] = {}
+    for name in args.groups:
+        t0 = time.perf_counter()
+        res[name] = run_group(name, args.repeats)
+        print(f"  {name}: {time.perf_counter() - t0:.0f} s, load {os.getloadavg()[0]:.2f}", flush=True)
+    tail = f"load average (1 min) after: {os.getloadavg()[0]:.2f}"
+    lines = [head, "", *table(res), "", tail]
+    print("\n".join(lines))
+    if args.markdown:
+        Path(args.markdown).write_text("\n".join(lines) + "\n\n```json\n" + json.dumps(res, indent=1) + "\n```\n")
+
+
+if __name__ == "__main__":
+    main()

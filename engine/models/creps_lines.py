@@ -1,0 +1,134 @@
+"""CREPS line tables reused across tiles, passes and frames, and the approximate lattice path for rotated grids.
+
+#----------------------------------------------------------------------------
+# A line sample depends only on its 1-D coordinate and the line style (spec creps.md §3.8), so tables are
+# cached by the float32 coordinate value: bands of one frame share their columns, a pan re-evaluates only
+# the new rows / columns, and every reused sample is bit-identical to a fresh one.
+# Rotated (non-separable) grids need each pixel's own (u_p, v_p): ~338 MFLOP per pixel exactly (§4.4).
+# The "lattice" mode (approximate, opt-in) evaluates the lines on the fixed lattice k * h (h: lattice_density
+# nodes per pixel distance; optionally lattice_per_period nodes per period of the fastest input sinusoid)
+# and interpolates linearly per pixel; the lattice does not move with pans or rotations, so a gesture reuses
+# the cached nodes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import torch
+
+from engine.models.creps_ops import compose_pairs
+
+if TYPE_CHECKING:
+    from engine.models.creps import CrepsGenerator, Head, LineStyles
+
+PIXEL_CHUNK = 16384  # pixels per pass through the decoders and head (as on the other paths)
+LINE_CACHE_BYTES = 96 << 20  # per (style, slot family): ~16k cached positions at the 256 release config
+LATTICE_CHUNK = 512  # pixels per interpolation pass: the gathered tables (6 KB a pixel) stay in cache
+LINE_MODES = ("exact", "lattice")
+
+Compute = Callable[[torch.Tensor], list[torch.Tensor]]
+
+
+class LineCache:
+    """Tables [N, M, K, Cb] per composed block for sorted distinct coordinates [M] of one slot family."""
+
+    def __init__(self) -> None:
+        self.coords: torch.Tensor | None = None
+        self.tables: list[torch.Tensor] = []
+
+    def lookup(self, coords: torch.Tensor, compute: Compute) -> list[torch.Tensor]:
+        """Tables at `coords` [Q] (any order, repeats allowed); only coordinates not cached are computed."""
+        uq, inv = torch.unique(coords, sorted=True, return_inverse=True)
+        hit = torch.zeros(uq.shape[0], dtype=torch.bool, device=uq.device)
+        pos = None
+        if self.coords is not None:
+            pos = torch.searchsorted(self.coords, uq).clamp_(max=self.coords.shape[0] - 1)
+            hit = self.coords[pos] == uq
+        miss = uq[~hit]
+        if miss.numel():
+            new = compute(miss)
+            row_bytes = sum(t[:, :1].numel() for t in new) * 4
+            if self.coords is None:
+                keep_c, keep_t = miss[:0], [t[:, :0] for t in new]
+            elif (self.coords.shape[0] + miss.shape[0]) * row_bytes > LINE_CACHE_BYTES:
+                assert pos is not None  # over budget: keep only what this call needs
+                keep_c, keep_t = self.coords[pos[hit]], [t[:, pos[hit]] for t in self.tables]
+            else:
+                keep_c, keep_t = self.coords, self.tables
+            merged = torch.cat([keep_c, miss])
+            order = torch.argsort(merged)
+            self.coords = merged[order]
+            self.tables = [torch.cat([a, b], dim=1)[:, order] for a, b in zip(keep_t, new, strict=True)]
+        assert self.coords is not None
+        idx = torch.searchsorted(self.coords, uq)[inv]
+        return [t[:, idx] for t in self.tables]
+
+
+def pixel_distance(u: torch.Tensor, v: torch.Tensor) -> float:
+    """Median distance in (u, v) between horizontally / vertically neighbouring pixels (0 for one pixel)."""
+    steps = []
+    if u.shape[1] > 1:
+        steps.append(torch.hypot(u[:, 1:] - u[:, :-1], v[:, 1:] - v[:, :-1]).reshape(-1))
+    if u.shape[0] > 1:
+        steps.append(torch.hypot(u[1:] - u[:-1], v[1:] - v[:-1]).reshape(-1))
+    if not steps:
+        return 0.0
+    return float(torch.cat(steps).double().median())
+
+
+def _nodes(q: torch.Tensor, h: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Lattice cell of each coordinate: (node coordinates [M], lower node index [Q], upper [Q], fraction [Q])."""
+    t = q.double() / h
+    k = torch.floor(t)
+    frac = (t - k).float()
+    ks, inv = torch.unique(torch.cat([k, k + 1]), sorted=True, return_inverse=True)
+    lo, hi = inv[:q.shape[0]], inv[q.shape[0]:]
+    return (ks * h).float(), lo, hi, frac
+
+
+def lattice_render(g: CrepsGenerator, st: LineStyles, u: torch.Tensor, v: torch.Tensor, head: Head,
+                   fourier: bool, out: torch.Tensor) -> bool:
+    """Approximate render of one image (N = 1 styles) on any grid into out [H*W, C]; False if the grid has no
+    pixel spacing (one pixel), where the caller renders exactly instead.
+
+    Each pixel's row / column tables are the linear interpolation of the lattice tables at the two nodes
+    around u_p (v_p). Per pixel the arithmetic is fixed, so tiles and pans render identical pixels.
+    """
+    d = pixel_distance(u, v)
+    if not (d > 0 and math.isfinite(d)):
+        return False
+    h = lattice_step(d, g.lattice_density, g.lattice_per_period, g.max_frequency)
+    per_axis = []
+    for q, slot in ((u.reshape(-1), 0), (v.reshape(-1), 1)):
+        nodes, lo, hi, frac = _nodes(q, h)
+        tabs = g._lines(st, nodes, slot, fourier)  # per block [1, M, K, Cb]
+        flat = torch.stack([t[0] for t in tabs], dim=1)  # [M, blocks, K, Cb]
+        per_axis.append((flat.reshape(flat.shape[0], -1), lo, hi, frac[:, None]))
+    (tu, ulo, uhi, uf), (tv, vlo, vhi, vf) = per_axis
+    n_blocks, k, cb = flat.shape[1:]
+    for p0 in range(0, out.shape[0], PIXEL_CHUNK):
+        p1 = min(p0 + PIXEL_CHUNK, out.shape[0])
+        fs = [tu.new_empty(1, p1 - p0, cb) for _ in range(n_blocks)]
+        for s0 in range(p0, p1, LATTICE_CHUNK):
+            sl = slice(s0, min(s0 + LATTICE_CHUNK, p1))
+            x = torch.lerp(tu.index_select(0, ulo[sl]), tu.index_select(0, uhi[sl]), uf[sl])
+            y = torch.lerp(tv.index_select(0, vlo[sl]), tv.index_select(0, vhi[sl]), vf[sl])
+            x, y = x.view(-1, n_blocks, k, cb), y.view(-1, n_blocks, k, cb)
+            for b in range(n_blocks):
+                fs[b][0, sl.start - p0:sl.stop - p0] = compose_pairs(x[:, b], y[:, b])
+        out[p0:p1] = g._pixels(fs, head, slice(p0, p1))[0]
+    return True
+
+
+def lattice_step(d: float, density: float, per_period: float, max_frequency: float) -> float:
+    """Lattice spacing: `density` nodes per pixel distance d and, if `per_period` > 0, at least that many
+    nodes per period of the fastest line input sinusoid (fidelity in zoomed-out views or sparse pass grids,
+    at a cost: the lattice then stops thinning out with the pixels). Rounded to 1/16 octave, so views of
+    one zoom (whose measured d differ in the last bits) share the lattice and its cached nodes."""
+    h = d / density
+    if per_period > 0 and max_frequency > 0:
+        h = min(h, 1.0 / (per_period * max_frequency))
+    return float(2.0 ** (round(math.log2(h) * 16) / 16))
