@@ -21,7 +21,9 @@ from app.actions import Actions, create_actions
 from app.tool_docks import ToolDocks
 from widgets.canvas_widget import CanvasWidget
 from widgets.latent_panel import LatentPanel
+from widgets.mixing_table import MixingTable
 from widgets.model_panel import ModelPanel
+from widgets.paint_toolbar import PaintToolbar
 from widgets.seed_browser import SeedBrowser
 from widgets.view_panel import ViewPanel
 
@@ -68,6 +70,14 @@ class MainWindow(QMainWindow):
         # ---- export, keyframes and analysis tools (issues #5, #7, #8): app/tool_docks.py ----
         self.tools = ToolDocks(self)
         # ---- end of export, keyframes and analysis tools ----
+        # ---- style mixing and painting (issue #6): widgets/mixing_table.py, widgets/paint_toolbar.py ----
+        self.mixing_table = MixingTable()
+        self.mixing_dock = self._dock("Mixing", self.mixing_table, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.paint_toolbar = PaintToolbar(self)
+        self.addToolBar(self.paint_toolbar)
+        self.panels_menu.addAction(self.mixing_dock.toggleViewAction())
+        self.panels_menu.addAction(self.paint_toolbar.toggleViewAction())
+        # ---- end of style mixing and painting ----
         self.canvas.setFocus()
 
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:

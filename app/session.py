@@ -7,12 +7,14 @@ import json
 import math
 import os
 import tempfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from app.masks import painting_from_json, painting_to_json
 from app.view_state import INTERPOLATIONS, ViewState
 from engine.types import Anchor, Camera, FrozenArray
 
@@ -82,7 +84,28 @@ def camera_from_json(d: Any) -> Camera:
 
 def style_to_json(s: ViewState) -> dict[str, Any]:
     return {"anchors": [anchor_to_json(a) for a in s.anchors], "weights": list(s.weights),
-            "interp": s.interp, "psi": s.psi, "cutoff": s.cutoff, "ablate": list(s.ablate)}
+            "interp": s.interp, "psi": s.psi, "cutoff": s.cutoff, "ablate": list(s.ablate),
+            "layer_table": None if s.layer_table is None else [list(r) for r in s.layer_table],
+            "paint": painting_to_json(s.painting)}
+
+
+def mixing_from_json(style: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
+    """ViewState fields layer_table and painting from a session's style section (damage -> a warning)."""
+    out: dict[str, Any] = {}
+    table = style.get("layer_table")
+    if table is not None:
+        try:
+            rows = tuple(tuple(float(v) for v in row) for row in table)
+            if not rows or not all(math.isfinite(v) and v >= 0 for r in rows for v in r):
+                raise ValueError("weights must be finite and >= 0")
+            out["layer_table"] = rows
+        except (TypeError, ValueError) as e:
+            warnings.append(f"The per-layer mixing table was skipped ({e}).")
+    try:
+        out["painting"] = painting_from_json(style.get("paint"))
+    except (TypeError, ValueError, KeyError, IndexError, zlib.error) as e:
+        warnings.append(f"The painted masks were skipped ({e}).")
+    return out
 
 
 def to_json(session: Session) -> str:
@@ -165,7 +188,7 @@ def from_json(text: str) -> Session:
     raw_ablate = style.get("ablate", [])
     ablate = tuple(a for a in ("embedding", "fourier") if isinstance(raw_ablate, list) and a in raw_ablate)
     out.state = ViewState(camera=camera, anchors=tuple(anchors), weights=tuple(weights), interp=interp,
-                          psi=psi, cutoff=cutoff, ablate=ablate)
+                          psi=psi, cutoff=cutoff, ablate=ablate, **mixing_from_json(style, out.warnings))
     try:
         out.active = min(max(int(style.get("active", 0)), 0), len(anchors) - 1)
     except (TypeError, ValueError):

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from engine.types import Anchor, Camera, StyleSpec
+from app.masks import Painting
+from engine.types import Anchor, Camera, FrozenArray, StyleSpec
 
 if TYPE_CHECKING:
     from collections.abc import Hashable
@@ -23,6 +26,10 @@ class ViewState:
 
     ``weights`` are the raw slider values (one per anchor, 0..1); the style blends the anchors with the
     weights normalised to sum 1 (all weight on anchor 0 when every slider is at 0).
+    ``layer_table`` (style mixing) holds raw per-layer anchor weights [num_ws][anchors]; when set it replaces
+    the sliders, each row normalised (an all-zero row uses the sliders' mix). ``painting`` holds the painted
+    masks (tiles in frame coordinates, shared between undo steps). Both are indexed by anchor: extra
+    columns / masks beyond the anchors are ignored and missing columns count as 0.
     """
 
     camera: Camera = field(default_factory=Camera)
@@ -33,11 +40,18 @@ class ViewState:
     cutoff: int | None = None
     ablate: tuple[str, ...] = ()  # zeroed coordinate inputs ("embedding", "fourier"): the CIPS paper's ablations
 
+    layer_table: tuple[tuple[float, ...], ...] | None = None  # style mixing: raw weights [layer][anchor]
+    painting: Painting = field(default_factory=Painting)  # painted masks (frame coordinates)
+
     def __post_init__(self) -> None:
         if not self.anchors or len(self.weights) != len(self.anchors):
             raise ValueError("ViewState: need one weight per anchor and at least one anchor")
         if self.interp not in INTERPOLATIONS:
             raise ValueError(f"ViewState: interp must be one of {INTERPOLATIONS}, got {self.interp!r}")
+        if self.layer_table is not None:
+            values = [v for row in self.layer_table for v in row]
+            if not self.layer_table or not all(math.isfinite(v) and v >= 0 for v in values):
+                raise ValueError("ViewState: layer_table weights must be finite and >= 0 (NaN is rejected)")
 
     def mix(self) -> tuple[float, ...] | None:
         total = sum(max(w, 0.0) for w in self.weights)
@@ -45,9 +59,34 @@ class ViewState:
             return None
         return tuple(max(w, 0.0) / total for w in self.weights)
 
+    def table(self) -> np.ndarray | None:
+        """The layer table with one column per anchor and rows normalised to sum 1, or None."""
+        if self.layer_table is None:
+            return None
+        k = len(self.anchors)
+        mix = np.asarray(self.mix() or [1.0] + [0.0] * (k - 1), np.float64)
+        rows = np.zeros((len(self.layer_table), k))
+        for i, row in enumerate(self.layer_table):
+            r = np.asarray([*row[:k], *[0.0] * (k - len(row))], np.float64)
+            rows[i] = r / r.sum() if r.sum() > 0 else mix
+        return rows.astype(np.float32)
+
     def style(self) -> StyleSpec:
+        table = self.table()
         return StyleSpec(anchors=self.anchors, mix=self.mix(), interp=self.interp, psi=self.psi,
-                         cutoff=self.cutoff, ablate=self.ablate)
+                         cutoff=self.cutoff, ablate=self.ablate,
+                         layer_table=None if table is None else FrozenArray(table),
+                         **self.painting.spec_fields(len(self.anchors)))
+
+    def without_anchor(self, index: int) -> ViewState:
+        """This state with anchor ``index`` removed from the anchors, sliders, table columns and masks."""
+        table = self.layer_table
+        if table is not None:
+            table = tuple(row[:index] + row[index + 1:] for row in table)
+        weights = self.weights[:index] + self.weights[index + 1:]
+        return dataclasses.replace(self, anchors=self.anchors[:index] + self.anchors[index + 1:],
+                                   weights=weights if any(w > 0 for w in weights) else (1.0, *weights[1:]),
+                                   layer_table=table, painting=self.painting.without_anchor(index))
 
     def with_camera(self, camera: Camera) -> ViewState:
         return dataclasses.replace(self, camera=camera)

@@ -68,6 +68,9 @@ def style_to_json(s: StyleSpec) -> dict[str, Any]:
         "layer_table": None if s.layer_table is None else s.layer_table.array.tolist(),
         "masks": None if s.masks is None else s.masks.array.tolist(),
         "mask_extent": list(s.mask_extent), "noise": s.noise, "ablate": list(s.ablate),
+        "mask_anchors": None if s.mask_anchors is None else [int(a) for a in s.mask_anchors],
+        "mask_layers": None if s.mask_layers is None else [None if r is None else [int(r[0]), int(r[1])]
+                                                           for r in s.mask_layers],
     }
 
 
@@ -86,4 +89,7 @@ def style_from_json(d: Any) -> StyleSpec:
         masks=_array(d.get("masks"), "masks", 3),
         mask_extent=tuple(float(v) for v in d.get("mask_extent", (-1.0, -1.0, 1.0, 1.0))),  # type: ignore[arg-type]
         noise=str(d.get("noise", "none")), ablate=tuple(str(a) for a in d.get("ablate", ())),
+        mask_anchors=None if d.get("mask_anchors") is None else tuple(int(a) for a in d["mask_anchors"]),
+        mask_layers=None if d.get("mask_layers") is None else tuple(
+            None if r is None else (int(r[0]), int(r[1])) for r in d["mask_layers"]),
     )

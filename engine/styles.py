@@ -113,17 +113,58 @@ def sample_masks(masks: np.ndarray, extent: tuple[float, float, float, float], g
 
 def resolve_style(g: Generator, spec: StyleSpec, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     """(ws, weights) for `Generator.synthesis`: one stack [1, num_ws, w_dim] and no weights, or with painted
-    masks K+1 anchors (base style first) and per-pixel weights [H, W, K+1] (a partition of unity)."""
+    masks K+1 anchors (base style first) and per-pixel weights [H, W, K+1] (a partition of unity), or
+    [num_ws, H, W, K+1] when ``mask_layers`` gives masks different layer ranges."""
     stacks, base = base_style(g, spec)
     if spec.masks is None:
         return base[None], None
     masks = spec.masks.array
-    if masks.ndim != 3 or masks.shape[0] != len(spec.anchors):
-        raise ValueError(f"masks: expected [{len(spec.anchors)}, H, W], got {list(masks.shape)}")
-    if not np.isfinite(masks).all():
-        raise ValueError("masks: contain NaN or infinite values")
-    painted = np.clip(sample_masks(np.clip(masks, 0, 1), spec.mask_extent, grid), 0.0, 1.0)
+    k = len(spec.anchors)
+    if spec.mask_anchors is None and spec.mask_layers is None:
+        if masks.ndim != 3 or masks.shape[0] != k:
+            raise ValueError(f"masks: expected [{k}, H, W], got {list(masks.shape)}")
+        if not np.isfinite(masks).all():
+            raise ValueError("masks: contain NaN or infinite values")
+        painted = np.clip(sample_masks(np.clip(masks, 0, 1), spec.mask_extent, grid), 0.0, 1.0)
+        weights = _partition(painted)
+    else:
+        anchors, layer_sets = _mask_routing(spec, masks, k, g.num_ws)
+        if not np.isfinite(masks).all():
+            raise ValueError("masks: contain NaN or infinite values")
+        sampled = np.clip(sample_masks(np.clip(masks, 0, 1), spec.mask_extent, grid), 0.0, 1.0)
+        maps: dict[tuple[int, ...], np.ndarray] = {}
+        for active in dict.fromkeys(layer_sets):  # layers that see the same masks share one map
+            painted = np.zeros(grid.shape[:2] + (k,), np.float32)
+            for i in active:
+                painted[..., anchors[i]] += sampled[..., i]
+            maps[active] = _partition(np.minimum(painted, 1.0))  # two masks of one anchor: at most 1
+        weights = maps[layer_sets[0]] if len(maps) == 1 else np.stack([maps[s] for s in layer_sets])
+    return np.concatenate([base[None], stacks]), weights
+
+
+def _partition(painted: np.ndarray) -> np.ndarray:
+    """Painted anchor weights [H, W, K] -> [H, W, K+1] with the base style first; over-painting is normalised."""
     total = painted.sum(-1, keepdims=True)
     painted = np.where(total > 1.0, painted / np.maximum(total, 1e-12), painted)
-    weights = np.concatenate([1.0 - painted.sum(-1, keepdims=True), painted], axis=-1)
-    return np.concatenate([base[None], stacks]), weights.astype(np.float32)
+    return np.concatenate([1.0 - painted.sum(-1, keepdims=True), painted], axis=-1).astype(np.float32)
+
+
+def _mask_routing(spec: StyleSpec, masks: np.ndarray, k: int,
+                  num_ws: int) -> tuple[tuple[int, ...], list[tuple[int, ...]]]:
+    """(anchor of each mask, per style layer the indices of the masks that drive it)."""
+    if masks.ndim != 3 or masks.shape[0] < 1:
+        raise ValueError(f"masks: expected [M, H, W], got {list(masks.shape)}")
+    m = masks.shape[0]
+    anchors = tuple(range(m)) if spec.mask_anchors is None else tuple(int(a) for a in spec.mask_anchors)
+    if len(anchors) != m or any(not 0 <= a < k for a in anchors):
+        raise ValueError(f"mask_anchors: expected {m} anchor indices in 0..{k - 1}, got {list(anchors)}")
+    ranges = [None] * m if spec.mask_layers is None else list(spec.mask_layers)
+    if len(ranges) != m:
+        raise ValueError(f"mask_layers: expected {m} layer ranges (one per mask), got {len(ranges)}")
+    bounds = []
+    for r in ranges:
+        first, stop = (0, num_ws) if r is None else (int(r[0]), int(r[1]))
+        if not 0 <= first < stop:
+            raise ValueError(f"mask_layers: a range must be [first, stop) with 0 <= first < stop, got {r}")
+        bounds.append((first, stop))
+    return anchors, [tuple(i for i, (a, b) in enumerate(bounds) if a <= layer < b) for layer in range(num_ws)]

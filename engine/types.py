@@ -91,6 +91,10 @@ class StyleSpec:
     layer_table : optional [num_ws, K] per-layer anchor weights (style mixing); overrides ``mix``.
     masks : optional [K, Hm, Wm] painted per-pixel anchor weights over ``mask_extent`` of frame
         coordinates (x0, y0, x1, y1); pixels outside use the table / mix style.
+    mask_anchors : optional anchor index per mask (then masks is [M, Hm, Wm] with any M, and several
+        masks may paint one anchor); None = mask i paints anchor i.
+    mask_layers : optional per-mask style-layer range [first, stop) or None (all layers), e.g. a stroke
+        that paints only the coarse layers; None = every mask drives every layer.
     """
 
     anchors: tuple[Anchor, ...] = (Anchor(seed=0),)
@@ -101,6 +105,8 @@ class StyleSpec:
     layer_table: FrozenArray | None = None
     masks: FrozenArray | None = None
     mask_extent: tuple[float, float, float, float] = (-1.0, -1.0, 1.0, 1.0)
+    mask_anchors: tuple[int, ...] | None = None
+    mask_layers: tuple[tuple[int, int] | None, ...] | None = None
     noise: str = "none"
     ablate: tuple[str, ...] = ()
 

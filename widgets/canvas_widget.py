@@ -9,6 +9,7 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QImage,
+    QKeyEvent,
     QMouseEvent,
     QNativeGestureEvent,
     QPainter,
@@ -26,9 +27,14 @@ WHEEL_STEP = 1.2  # zoom factor per wheel notch
 FRAME_CORNERS = ((-1.0, -1.0), (1.0, -1.0), (1.0, 1.0), (-1.0, 1.0))
 
 
+BRUSH_KEYS = {Qt.Key.Key_BracketLeft: 1 / 1.25, Qt.Key.Key_BracketRight: 1.25}  # [ / ]: brush size
+
+
 def _to_qimage(image: np.ndarray) -> QImage:
     a = np.ascontiguousarray(image, dtype=np.uint8)
     h, w = a.shape[:2]
+    if a.ndim == 3 and a.shape[2] == 4:
+        return QImage(a.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
     return QImage(a.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()  # copy: own the pixels
 
 
@@ -56,6 +62,10 @@ class CanvasWidget(QWidget):
     cursorLeft()
     viewportChanged(width: float, height: float, device_pixel_ratio: float)
         The widget's logical size or its screen's pixel ratio changed.
+    paintStarted(x: float, y: float, erase: bool), paintMoved(x: float, y: float), paintFinished()
+        A brush stroke at widget points (brush tools only; right-drag erases; middle-drag still pans).
+    brushResizeRequested(factor: float)
+        [ / ] with a brush tool: scale the brush.
     """
 
     panRequested = Signal(float, float)
@@ -67,6 +77,10 @@ class CanvasWidget(QWidget):
     cursorMoved = Signal(float, float)
     cursorLeft = Signal()
     viewportChanged = Signal(float, float, float)
+    paintStarted = Signal(float, float, bool)
+    paintMoved = Signal(float, float)
+    paintFinished = Signal()
+    brushResizeRequested = Signal(float)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -88,6 +102,13 @@ class CanvasWidget(QWidget):
         self._drag: str | None = None
         self._last = QPointF()
         self._background = QColor(38, 38, 42)
+        self._tool = "view"  # "view": drags pan; "paint" / "erase": drags are brush strokes
+        self._brush = (60.0, 0.5)  # diameter in widget pixels, hardness
+        self._stroke = False
+        self._hover: QPointF | None = None
+        self._mask: QImage | None = None
+        self._mask_to_frame = QTransform()
+        self._mask_visible = True
 
     # ------------------------------------------------------------------ view API
     def show_frame(self, image: np.ndarray, image_to_frame: QTransform) -> None:
@@ -132,6 +153,37 @@ class CanvasWidget(QWidget):
     def viewport(self) -> tuple[float, float, float]:
         return float(self.width()), float(self.height()), float(self.devicePixelRatioF())
 
+    # ------------------------------------------------------------------ brush and masks (style painting)
+    def set_tool(self, tool: str) -> None:
+        """ "view" (drags pan), "paint" or "erase" (left drags are strokes)."""
+        self._tool = tool
+        self.setCursor(Qt.CursorShape.OpenHandCursor if tool == "view" else Qt.CursorShape.CrossCursor)
+        self.update()
+
+    def tool(self) -> str:
+        return self._tool
+
+    def set_brush(self, diameter: float, hardness: float) -> None:
+        """The brush outline: diameter in widget pixels and hardness (inner ring) in 0..1."""
+        self._brush = (diameter, hardness)
+        self.update()
+
+    def set_mask_overlay(self, image: np.ndarray | None, image_to_frame: QTransform) -> None:
+        """Painted masks as an RGBA uint8 image whose pixel coordinates map to frame coordinates this way."""
+        self._mask = None if image is None else _to_qimage(image)
+        self._mask_to_frame = image_to_frame
+        self.update()
+
+    def has_mask_overlay(self) -> bool:
+        return self._mask is not None
+
+    def set_mask_overlay_visible(self, visible: bool) -> None:
+        self._mask_visible = visible
+        self.update()
+
+    def mask_overlay_visible(self) -> bool:
+        return self._mask_visible
+
     # ------------------------------------------------------------------ painting
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
@@ -148,8 +200,16 @@ class CanvasWidget(QWidget):
             p.setPen(QColor(200, 200, 205))
             p.drawText(self.rect().adjusted(16, 16, -16, -16),
                        Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self._message)
+        if self._mask_visible and self._mask is not None and self._image is not None:
+            p.save()
+            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+            p.setTransform(self._mask_to_frame * self._frame_to_widget)
+            p.drawImage(QPointF(0.0, 0.0), self._mask)
+            p.restore()
         if self._overlay and self._image is not None:
             self._paint_frame_outline(p)
+        if self._tool != "view" and self._hover is not None:
+            self._paint_brush_outline(p, self._hover)
         if self._busy:
             p.setPen(QColor(255, 255, 255, 190))
             p.drawText(self.rect().adjusted(6, 6, -8, -6),
@@ -172,8 +232,30 @@ class CanvasWidget(QWidget):
             p.setPen(QColor(255, 255, 255))
             p.drawText(corner, "training frame")
 
+    def _paint_brush_outline(self, p: QPainter, at: QPointF) -> None:
+        radius, hardness = self._brush[0] / 2, self._brush[1]
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        for colour, width in ((QColor(0, 0, 0, 160), 3.0), (QColor(255, 255, 255, 230), 1.2)):
+            p.setPen(QPen(colour, width))
+            p.drawEllipse(at, radius, radius)
+        if 0.0 < hardness < 1.0:  # the hard core: the feather lies between the two rings
+            p.setPen(QPen(QColor(255, 255, 255, 150), 1.0, Qt.PenStyle.DotLine))
+            p.drawEllipse(at, radius * hardness, radius * hardness)
+
     # ------------------------------------------------------------------ gestures
+    def _start_stroke(self, event: QMouseEvent) -> bool:
+        if self._tool == "view" or event.button() not in (Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton):
+            return False
+        self._stroke = True
+        pos = event.position()
+        self.paintStarted.emit(pos.x(), pos.y(), self._tool == "erase" or event.button() == Qt.MouseButton.RightButton)
+        event.accept()
+        return True
+
     def mousePressEvent(self, event: QMouseEvent) -> None:
+        if self._start_stroke(event):
+            return
         if event.button() in (Qt.MouseButton.LeftButton, Qt.MouseButton.MiddleButton):
             shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
             self._drag = "rotate" if shift and event.button() == Qt.MouseButton.LeftButton else "pan"
@@ -188,7 +270,12 @@ class CanvasWidget(QWidget):
         pos = event.position()
         fp = self._widget_to_frame.map(pos)
         self.cursorMoved.emit(fp.x(), fp.y())
-        if self._drag == "pan":
+        if self._tool != "view":
+            self._hover = pos
+            self.update()
+        if self._stroke:
+            self.paintMoved.emit(pos.x(), pos.y())
+        elif self._drag == "pan":
             d = pos - self._last
             if d.x() or d.y():
                 self.panRequested.emit(d.x(), d.y())
@@ -202,6 +289,9 @@ class CanvasWidget(QWidget):
         self._last = pos
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._stroke and event.buttons() == Qt.MouseButton.NoButton:
+            self._stroke = False
+            self.paintFinished.emit()
         if self._drag is not None and event.buttons() == Qt.MouseButton.NoButton:
             self._drag = None
             self.setCursor(Qt.CursorShape.OpenHandCursor)
@@ -209,6 +299,8 @@ class CanvasWidget(QWidget):
         super().mouseReleaseEvent(event)
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        if self._start_stroke(event):  # a quick second dab, not a view reset
+            return
         if event.button() == Qt.MouseButton.LeftButton:
             self.resetRequested.emit()
 
@@ -219,11 +311,25 @@ class CanvasWidget(QWidget):
             self.zoomRequested.emit(WHEEL_STEP ** notches, pos.x(), pos.y())
         event.accept()
 
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        factor = BRUSH_KEYS.get(Qt.Key(event.key()))
+        if factor is not None and self._tool != "view":
+            self.brushResizeRequested.emit(factor)
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
     def leaveEvent(self, event: QEvent) -> None:
+        self._hover = None
+        self.update()
         self.cursorLeft.emit()
         super().leaveEvent(event)
 
     def event(self, event: QEvent) -> bool:
+        if (event.type() == QEvent.Type.ShortcutOverride and self._tool != "view" and isinstance(event, QKeyEvent)
+                and Qt.Key(event.key()) in BRUSH_KEYS):
+            event.accept()  # with a brush, [ and ] resize it instead of stepping the seed
+            return True
         if isinstance(event, QNativeGestureEvent):  # trackpad pinch / rotate (macOS, Wayland)
             pos = event.position()
             if event.gestureType() == Qt.NativeGestureType.ZoomNativeGesture:
