@@ -7,13 +7,19 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
+from app.analysis_controller import AnalysisController
 from app.dialogs import Dialogs
 from app.export_controller import ExportController
+from app.foveation_controller import FoveationController
 from app.keyframe_controller import KeyframeController
+from app.layer_controller import LayerController
 from app.latent_controller import LatentController
 from app.model_controller import DEFAULT, NO_MODEL_HINT, ModelController
+from app.panorama_controller import PanoramaController
 from app.render_client import RenderClient
 from app.session_controller import SessionController
+from app.spectrum_controller import SpectrumController
+from app.sr_controller import SrController
 from app.view_controller import ViewController
 from app.view_state import ViewStore
 
@@ -74,6 +80,12 @@ class Controller(QObject):
         self.exports = ExportController(window, self.view, self.models, self.dialogs)
         self.keyframes = KeyframeController(window, self.store, self.view, self.models, self.sessions,
                                             self.exports, self.dialogs)
+        self.spectrum = SpectrumController(window, self.view, self.models, self.dialogs)
+        self.analysis = AnalysisController(window, self.store, self.view, self.models)
+        self.layers = LayerController(window, self.view, self.models)
+        self.superres = SrController(window, self.view, self.models)
+        self.foveation = FoveationController(window, self.view, self.models)
+        self.panorama = PanoramaController(window, self.view, self.models, self.exports)
         self._closed = False
         a = window.acts
         undo = self.store.undo_stack

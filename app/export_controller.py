@@ -109,19 +109,20 @@ class ExportController(QObject):
         self.status.showRequested.connect(self._show_progress)
         self.runner.progressChanged.connect(self._on_runner_progress)
         self.runner.started.connect(lambda: self.progress.set_progress(0.0, ""))
-        window.tools.acts.export_image.triggered.connect(self.open_dialog)
+        window.tools.acts.export_image.triggered.connect(lambda: self.open_dialog())
 
     @property
     def busy(self) -> bool:
         return self.runner.busy
 
     # ------------------------------------------------------------------ image export
-    def open_dialog(self) -> None:
-        """Show the dialog for the view as it is now (camera, latent, mixing, masks, ablations)."""
+    def open_dialog(self, request: RenderRequest | None = None) -> None:
+        """Show the dialog for the view as it is now (camera, latent, mixing, masks, ablations), or for
+        ``request`` (the panorama strip)."""
         if self.models.info is None:
             self.window.show_status("No model loaded", error=True)
             return
-        self._request = self.view.current_request()
+        self._request = request or self.view.current_request()
         self.dialog.set_view(self._request.size, describe_view(self._request))
         if not self.dialog.options().path:
             folder = self._last_dir or os.getcwd()

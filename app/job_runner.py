@@ -92,6 +92,12 @@ class JobRunner(QObject):
         if self._t0 is None:  # still queued: the service drops it without calling back
             self._finish(JobResult(0, cancelled=True))
 
+    def abandon(self) -> None:
+        """Cancel the job and stop reporting on it (no `finished`): for replacing it with a newer one."""
+        if self.busy:
+            self._token.cancel()
+            self._job, self._on_done = 0, None
+
     def _finish(self, result: JobResult) -> None:
         on_done, self._on_done, self._job = self._on_done, None, 0
         if on_done is not None:

@@ -42,7 +42,7 @@ class VideoExportOptions:
 
 def frame_count(duration: float, fps: float) -> int:
     """Frames of a video (engine/video.py: the last frame shows the last keyframe)."""
-    return int(round(duration * fps)) + 1
+    return round(duration * fps) + 1
 
 
 class VideoDialog(QDialog):

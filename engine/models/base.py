@@ -114,6 +114,47 @@ class Generator(ABC):
         """One human-readable name per style row (len == num_ws)."""
         return [f"layer {i}" for i in range(self.num_ws)]
 
+    def activation_layers(self) -> list[str]:
+        """Names `layer_activations` accepts (empty when the family does not support it)."""
+        return []
+
+    def _layer_activations(self, ws: torch.Tensor, grid: torch.Tensor, weights: torch.Tensor | None,
+                           layer: str, ablate: frozenset[str]) -> torch.Tensor:
+        raise NotImplementedError(f"{self.family}: viewing layer activations is not supported for this family")
+
+    def layer_activations(self, ws: Any, grid: Any, layer: str, weights: Any | None = None,
+                          ablate: Sequence[str] = ()) -> np.ndarray:
+        """One layer's activations at a grid, float32 [C, H, W] (no noise).
+
+        ``layer`` is a name from `activation_layers` (CIPS: "lff" = Fourier features, "emb" = the sampled
+        embedding, then the style layers as `layer_names` lists them, each output as the official module
+        returns it); ``ws``, ``grid``, ``weights`` and ``ablate`` as for `synthesis` (one image: B = 1, or K
+        anchors with ``weights``). Families without the hook raise NotImplementedError.
+        """
+        names = self.activation_layers()
+        if not names:
+            raise NotImplementedError(f"{self.family}: viewing layer activations is not supported for this family")
+        if layer not in names:
+            raise ValueError(f"layer: expected one of {', '.join(names)}, got {layer!r}")
+        wst = self.check_ws(ws)
+        gt = _as_tensor("grid", grid, self.device)
+        if gt.ndim != 3 or gt.shape[2] != 2 or gt.shape[0] < 1 or gt.shape[1] < 1:
+            raise ValueError(f"grid: expected shape [H, W, 2] with H, W >= 1, got {list(gt.shape)}")
+        wt = None
+        if weights is not None:
+            wt = _as_tensor("weights", weights, self.device)
+            if wt.ndim == 3:
+                wt = wt[None].expand(self.num_ws, -1, -1, -1)
+            if wt.ndim != 4 or tuple(wt.shape) != (self.num_ws, gt.shape[0], gt.shape[1], wst.shape[0]):
+                raise ValueError(f"weights: expected [num_ws, H, W, K] = [{self.num_ws}, {gt.shape[0]}, "
+                                 f"{gt.shape[1]}, {wst.shape[0]}], got {list(wt.shape)}")
+        abl = frozenset([ablate] if isinstance(ablate, str) else ablate)
+        for a in abl:
+            if a not in self.ablations:
+                raise ValueError(f"ablate: the {self.family} family has no {a} to zero")
+        with torch.inference_mode():
+            return self._layer_activations(wst, gt, wt, layer, abl).float().cpu().numpy()
+
     def to(self, device: torch.device | str) -> Generator:
         """Move the weights; families with tensors outside `parameters()` override this."""
         raise NotImplementedError(f"{self.family}: moving between devices is not supported")

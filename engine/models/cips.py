@@ -212,12 +212,15 @@ class CIPSNetwork(nn.Module):
         return out.reshape(*lead, 2 * hid)
 
     def run_layers(self, x: torch.Tensor, style: StyleFn, noise: Callable[[int], torch.Tensor | None],
-                   pixels: slice) -> torch.Tensor:
+                   pixels: slice, tap: Callable[[int, torch.Tensor], None] | None = None) -> torch.Tensor:
         """Layer stack on features x ([B, P, C] uniform styles or [P, C] per-pixel), returns RGB [.., P, 3].
 
         ``style(index, conv, pixels)`` gives each style layer's modulation; ``noise(k)`` the k-th noise map
         for these pixels ([B, P, 1] / [P, 1]) or None. Activations are kept without their sqrt(2) gain, which
         is folded into the next layer's weight instead (one pass less over every activation).
+        ``tap(index, activation)``, when given, sees each style layer's output as the official module returns
+        it (StyledConv: with its sqrt(2) gain; ToRGB: the running RGB sum, updated in place later, so copy it
+        to keep it); it may raise to stop early.
         """
         layers = iter(enumerate(self._order))
         n_noise = 0
@@ -232,19 +235,26 @@ class CIPSNetwork(nn.Module):
             y = self._modulate(h, conv, *style(idx, conv, pixels), gain, None if n is not None else bias)
             if n is not None:  # official order: noise, then bias
                 y = y + block.noise.weight * n + bias
-            return lrelu(y)
+            y = lrelu(y)
+            if tap is not None:
+                tap(idx, y * SQRT2)
+            return y
 
-        def rgb(block: ToRGB, h: torch.Tensor, gain: float) -> torch.Tensor:
+        def rgb(block: ToRGB, h: torch.Tensor, gain: float, skip: torch.Tensor | None) -> torch.Tensor:
+            """The running RGB sum (official ToRGB output: this block's RGB + skip)."""
             idx, (_, conv) = next(layers)
-            return self._modulate(h, conv, *style(idx, conv, pixels), gain, block.bias.view(3))
+            y = self._modulate(h, conv, *style(idx, conv, pixels), gain, block.bias.view(3))
+            out = y if skip is None else skip.add_(y) if not skip.requires_grad else skip + y
+            if tap is not None:
+                tap(idx, out)
+            return out
 
         if self.cfg.variant == "skip":
             h = styled(self.conv1, x, 1.0)
             out: torch.Tensor | None = None
             for i, to_rgb in enumerate(self.to_rgbs):
                 h = styled(self.linears[2 * i + 1], styled(self.linears[2 * i], h, SQRT2), SQRT2)
-                y = rgb(to_rgb, h, SQRT2)
-                out = y if out is None else out.add_(y) if not out.requires_grad else out + y
+                out = rgb(to_rgb, h, SQRT2, out)
             assert out is not None
             return out
         h, gain = styled(self.linears[0], x, 1.0), SQRT2
@@ -257,7 +267,7 @@ class CIPSNetwork(nn.Module):
             else:
                 h = torch.add(a2, h, alpha=gain / SQRT2)
             gain = 1.0
-        return rgb(self.to_rgb_last, h, gain)
+        return rgb(self.to_rgb_last, h, gain, None)
 
     @staticmethod
     def _modulate(h: torch.Tensor, conv: ModulatedConv, kind: str, s: torch.Tensor, demod: torch.Tensor | None,
@@ -273,6 +283,10 @@ class CIPSNetwork(nn.Module):
         styles = [conv.modulation(w) for _, conv in self._order]
         rgb = self.run_layers(x, lambda i, c, p: ("uniform", styles[i], None), lambda k: None, slice(None))
         return rgb.transpose(1, 2).reshape(b, 3, h, wd)
+
+
+class _LayerReached(Exception):
+    """Stops the layer stack once the layer being looked at has run."""
 
 
 def sample_border_bilinear(table: torch.Tensor, size: int, xy: torch.Tensor) -> torch.Tensor:
@@ -391,6 +405,39 @@ class CIPSGenerator(Generator):
 
             out[:, px] = self.net.run_layers(x, style, noise_at, px)
         return out.transpose(1, 2).reshape(b, 3, h, w)
+
+    def activation_layers(self) -> list[str]:
+        return ["lff", "emb", *self.net.layer_names]
+
+    def _layer_activations(self, ws: torch.Tensor, grid: torch.Tensor, weights: torch.Tensor | None,
+                           layer: str, ablate: frozenset[str]) -> torch.Tensor:
+        """"lff" (Fourier features), "emb" (sampled embedding) or a style layer's output, [C, H, W]."""
+        h, w = grid.shape[:2]
+        n_pix = h * w
+        coords = grid.reshape(n_pix, 2)
+        hid = self.cfg.hidden
+        index = self.net.layer_names.index(layer) if layer not in ("lff", "emb") else -1
+        style = self._style_fn(ws[:1] if weights is None else ws, weights, n_pix)
+        parts = []
+        for start in range(0, n_pix, PIXEL_CHUNK):
+            px = slice(start, min(start + PIXEL_CHUNK, n_pix))
+            x = self.net.features(coords[px], ablate, self._emb_table)
+            if index < 0:
+                parts.append(x[:, :hid] if layer == "lff" else x[:, hid:])
+                continue
+            seen: list[torch.Tensor] = []
+
+            def tap(i: int, t: torch.Tensor, seen: list[torch.Tensor] = seen) -> None:
+                if i == index:
+                    seen.append((t if weights is not None else t[0]).clone())
+                    raise _LayerReached
+
+            try:
+                self.net.run_layers(x if weights is not None else x[None], style, lambda k: None, px, tap)
+            except _LayerReached:
+                pass
+            parts.append(seen[0])
+        return torch.cat(parts).t().reshape(-1, h, w)
 
     def _style_fn(self, ws: torch.Tensor, weights: torch.Tensor | None, n_pix: int) -> StyleFn:
         """Per-layer modulation styles: per sample, or per pixel from the anchor weights.

@@ -13,7 +13,7 @@ APP_ENGINE_MODULES = {"engine.types", "engine.service", "engine.coords", "engine
 # may call the engine's export, video and analysis functions
 JOB_MODULES = {"export_jobs.py", "analysis_jobs.py"}
 JOB_ENGINE_MODULES = {"engine.export", "engine.video", "engine.analysis", "engine.renderer", "engine.superres",
-                      "engine.foveation"}
+                      "engine.foveation", "engine.panorama"}
 
 
 def _runtime_imports(path: Path) -> set[str]:

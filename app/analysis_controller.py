@@ -1,0 +1,139 @@
+"""Analysis glue: embedding PCA, ablation toggles (into the view's StyleSpec) and scale consistency."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject
+
+from app import analysis_jobs
+from app.analysis_jobs import PCAReport
+from app.job_runner import JobRunner
+
+if TYPE_CHECKING:
+    from app.main_window import MainWindow
+    from app.model_controller import ModelController
+    from app.view_controller import ViewController
+    from app.view_state import ViewState, ViewStore
+    from engine.service import JobResult
+
+
+class AnalysisController(QObject):
+    """Wires the PCA panel, the ablation checkboxes and the scale-consistency panel."""
+
+    def __init__(self, window: MainWindow, store: ViewStore, view: ViewController, models: ModelController) -> None:
+        super().__init__(window)
+        self.window, self.store, self.view, self.models = window, store, view, models
+        tools = window.tools
+        self.pca_panel, self.ablation_panel = tools.pca_panel, tools.ablation_panel
+        self.consistency_panel = tools.consistency_panel
+        self.pca: PCAReport | None = None
+        self._pca_runner = JobRunner(view.client.service, self)
+        self._consistency_runner = JobRunner(view.client.service, self)
+        self.pca_panel.refreshRequested.connect(self.refresh_pca)
+        self.pca_panel.embeddingChanged.connect(self._show_embedding)
+        tools.pca_dock.visibilityChanged.connect(self._on_pca_dock_visibility)
+        self.ablation_panel.ablationChanged.connect(self.set_ablate)
+        c = self.consistency_panel
+        c.runRequested.connect(self.run_consistency)
+        c.cancelRequested.connect(self._consistency_runner.cancel)
+        self._consistency_runner.progressChanged.connect(lambda f, _eta: c.set_busy(True, f))
+        tools.acts.consistency.triggered.connect(self._on_consistency_action)
+        store.changed.connect(self._on_store_changed)
+        models.modelChanged.connect(self._on_model_changed)
+        self.ablation_panel.set_available((), "")
+        c.set_message("Runs 'main.py consistency' on the loaded model (identity camera, seeds 0…N−1).")
+
+    # ------------------------------------------------------------------ model
+    def _on_model_changed(self, info: dict[str, Any]) -> None:
+        available = tuple(info.get("ablations", ()))
+        self.ablation_panel.set_available(available, str(info.get("family", "")))
+        state = self.store.state
+        kept = tuple(a for a in state.ablate if a in available)
+        if kept != state.ablate:  # a new family without that input: drop the toggle rather than fail renders
+            self.store.replace(dataclasses.replace(state, ablate=kept))
+        self.pca = None
+        self.pca_panel.clear()
+        self.pca_panel.set_embeddings([])
+        self.consistency_panel.set_rows([])
+        if self.window.tools.pca_dock.isVisible():
+            self.refresh_pca()
+
+    # ------------------------------------------------------------------ ablations
+    def set_ablate(self, ablate: tuple[str, ...]) -> None:
+        available = tuple((self.models.info or {}).get("ablations", ()))
+        ablate = tuple(a for a in ablate if a in available)
+        self.store.set(dataclasses.replace(self.store.state, ablate=ablate), "Ablation")
+
+    def _on_store_changed(self, old: ViewState, new: ViewState) -> None:
+        if old.ablate != new.ablate:
+            self.ablation_panel.set_ablate(new.ablate)
+
+    # ------------------------------------------------------------------ PCA
+    def _on_pca_dock_visibility(self, visible: bool) -> None:
+        if visible and self.pca is None and self.models.info is not None and not self._pca_runner.busy:
+            self.refresh_pca()
+
+    def refresh_pca(self) -> None:
+        if self.models.info is None or self._pca_runner.busy:
+            return
+        self.pca_panel.set_message("Computing…")
+        self._pca_runner.start(analysis_jobs.pca_job(), self._on_pca_done)
+
+    def _on_pca_done(self, result: JobResult) -> None:
+        if result.error is not None or result.cancelled:
+            self.pca_panel.set_message(f"PCA failed: {result.error or 'cancelled'}")
+            return
+        report: PCAReport = result.value
+        self.pca = report
+        names = list(report.results)
+        if not names:
+            self.pca_panel.clear()
+            self.pca_panel.set_embeddings([])
+            self.pca_panel.set_message(
+                f"{report.family} has no learned per-position embeddings: its coordinates enter only through "
+                "Fourier / sinusoidal features (row and column lines for CREPS), so there is nothing to project. "
+                "The Fourier-feature ablation still shows what those features contribute.")
+            return
+        current = self.pca_panel.current()
+        self.pca_panel.set_embeddings(names, current if current in names else names[0])
+        self._show_embedding(self.pca_panel.current())
+
+    def _show_embedding(self, name: str) -> None:
+        if self.pca is None or name not in self.pca.results:
+            return
+        res = self.pca.results[name]
+        self.pca_panel.show_pca(PCAReport.rgb8(res), res.explained)
+        h, w = res.rgb.shape[:2]
+        self.pca_panel.set_message(f"{name}: {res.components.shape[1]} channels at {w} × {h} positions; the top "
+                                   f"3 components explain {100 * res.explained[:3].sum():.1f} % of the variance "
+                                   "(R, G, B = PC 1, 2, 3).")
+
+    # ------------------------------------------------------------------ scale consistency
+    def _on_consistency_action(self) -> None:
+        self.window.tools.show_dock(self.window.tools.analysis_dock)
+
+    def run_consistency(self, scales: tuple[int, ...], seeds: int) -> None:
+        if self.models.info is None:
+            self.consistency_panel.set_message("No model loaded.")
+            return
+        if self._consistency_runner.busy:
+            return
+        self.consistency_panel.set_busy(True)
+        self.consistency_panel.set_message(f"Rendering {seeds} seeds at {', '.join(f'{s}×' for s in scales)}…")
+        self._consistency_runner.start(analysis_jobs.consistency_job(scales, seeds),
+                                       lambda r: self._on_consistency_done(r, seeds))
+
+    def _on_consistency_done(self, result: JobResult, seeds: int) -> None:
+        c = self.consistency_panel
+        c.set_busy(False)
+        if result.cancelled:
+            c.set_message("Cancelled.")
+        elif result.error is not None:
+            c.set_message(f"Failed: {result.error}")
+        else:
+            c.set_rows(result.value)
+            family = (self.models.info or {}).get("family", "")
+            c.set_message(f"{family}, {seeds} seeds; LPIPS needs a pretrained network, which is not available "
+                          "offline.")

@@ -1,0 +1,254 @@
+"""Engine-thread jobs of the analysis docks: spectra, embedding PCA, scale consistency (engine/analysis.py).
+
+Each computes exactly what the matching ``main.py`` subcommand computes (engine/cli_analysis.py), so the
+docks' numbers equal the command line's.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from engine.analysis import (
+    PCAResult,
+    embedding_pca,
+    log_magnitude,
+    radial_profile,
+    scale_consistency,
+    spectrum,
+    upsample,
+)
+from engine.coords import camera_grid
+from engine.foveation import density_rgb, foveate
+from engine.panorama import SeamStats, panorama_geometry, seam_stats
+from engine.renderer import render_float, spec_styles, to_uint8
+from engine.styles import resolve_style, z_from_seed
+from engine.superres import sr_compare
+from engine.types import Anchor
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from app.jobs import Job
+    from engine.models.base import Generator
+    from engine.renderer import CancelToken
+    from engine.types import Camera, StyleSpec
+
+MIN_OVERLAY_FACTOR = 1.5  # below this density over native there is nothing worth upsampling
+OVERLAY_METHODS = ("bicubic", "lanczos")
+
+
+def density_over_native(camera: Camera, size: tuple[int, int], resolution: int) -> float:
+    """How many times denser than the model's native grid the view samples the plane (pixel steps' ratio)."""
+    return (min(size) - 1) * camera.zoom / max(resolution - 1, 1)
+
+
+@dataclass(frozen=True)
+class SpectrumResult:
+    """A (mean) power spectrum with its azimuthal profile, and profiles of upsampled native renders."""
+
+    log_magnitude: np.ndarray  # [H, W] log10(1 + |F|), zero frequency at the centre
+    freqs: np.ndarray  # cycles per pixel
+    profile: np.ndarray  # mean power per ring
+    overlays: dict[str, np.ndarray]  # method -> profile of the native render upsampled to the view size
+    samples: int  # 1 for the view itself, N for seeds 0..N-1
+    size: tuple[int, int]
+    density: float  # view density over native
+    native_size: tuple[int, int] | None  # size of the native render behind the overlays
+
+
+def seed_style(style: StyleSpec, seed: int) -> StyleSpec:
+    """The view's style with one seed as its only anchor (ψ, cutoff, noise and ablations kept)."""
+    return dataclasses.replace(style, anchors=(Anchor(seed=seed),), mix=None, layer_table=None, masks=None)
+
+
+def spectrum_job(style: StyleSpec, camera: Camera, size: tuple[int, int], seeds: int | None = None,
+                 overlays: tuple[str, ...] = ()) -> Job:
+    """Power spectrum of the view (``seeds`` None) or its mean over seeds 0..N-1 (``main.py spectrum``).
+
+    ``overlays``: also the profile of the same view rendered at native density and upsampled to ``size``
+    with each method (only when the view is denser than native).
+    """
+
+    def run(g: Generator | None, token: CancelToken, progress: Callable[[float], None]) -> SpectrumResult:
+        if g is None:
+            raise ValueError("no model loaded")
+        styles = [style] if seeds is None else [seed_style(style, s) for s in range(seeds)]
+        grid = camera_grid(camera, *size)
+        density = density_over_native(camera, size, g.resolution)
+        methods = overlays if density >= MIN_OVERLAY_FACTOR else ()
+        # the size whose pixel step is the native one: (n - 1) / density + 1 pixels per side
+        native = (max(2, round((size[0] - 1) / density + 1)),
+                  max(2, round((size[1] - 1) / density + 1))) if methods else None
+        powers: list[np.ndarray] = []
+        upsampled: dict[str, list[np.ndarray]] = {m: [] for m in methods}
+        for i, st in enumerate(styles):
+            token.check()
+            powers.append(spectrum(render_float(g, st, grid, token)[0]))
+            if native is not None:
+                low = render_float(g, st, camera_grid(camera, *native), token)[0]
+                for m in methods:
+                    upsampled[m].append(spectrum(upsample(low, size[0], size[1], m)))
+            progress((i + 1) / len(styles))
+        mean = np.mean(powers, axis=0)
+        freqs, prof = radial_profile(mean)
+        return SpectrumResult(log_magnitude(mean), freqs, prof,
+                              {m: radial_profile(np.mean(p, axis=0))[1] for m, p in upsampled.items()},
+                              len(styles), size, density, native)
+
+    return run
+
+
+@dataclass(frozen=True)
+class PCAReport:
+    """Embedding PCA of every learned per-position embedding (empty for families without one)."""
+
+    family: str
+    results: dict[str, PCAResult]
+
+    @staticmethod
+    def rgb8(result: PCAResult) -> np.ndarray:
+        """The top-3 projections as uint8 RGB, rounded as ``main.py pca`` writes its PNGs."""
+        return np.clip(result.rgb * 255 + 0.5, 0, 255).astype(np.uint8)
+
+
+def pca_job() -> Job:
+    """``main.py pca``: top-3 principal components of each coordinate embedding."""
+
+    def run(g: Generator | None, token: CancelToken, progress: Callable[[float], None]) -> PCAReport:
+        if g is None:
+            raise ValueError("no model loaded")
+        results = {}
+        embs = g.coordinate_embeddings()
+        for i, (name, emb) in enumerate(embs.items()):
+            token.check()
+            results[name] = embedding_pca(emb.detach().cpu().numpy())
+            progress((i + 1) / len(embs))
+        return PCAReport(g.family, results)
+
+    return run
+
+
+def consistency_job(scales: tuple[int, ...], seeds: int) -> Job:
+    """``main.py consistency``: PSNR / SSIM of s x renders area-downsampled vs native, seeds 0..N-1."""
+
+    def run(g: Generator | None, token: CancelToken, progress: Callable[[float], None]) -> list[dict[str, Any]]:
+        if g is None:
+            raise ValueError("no model loaded")
+        ws = g.mapping(np.stack([z_from_seed(s, g.z_dim) for s in range(seeds)]))
+        rows: list[dict[str, Any]] = []
+        for i, s in enumerate(scales):  # one scale at a time: cancel and progress between them
+            token.check()
+            rows += scale_consistency(g, ws, (s,))
+            progress((i + 1) / len(scales))
+        return rows
+
+    return run
+
+
+def layer_names_job() -> Job:
+    """(family, names the layer viewer can show); an empty list when the family has no activation hook."""
+
+    def run(g: Generator | None, token: CancelToken, progress: Callable[[float], None]) -> tuple[str, list[str]]:
+        if g is None:
+            raise ValueError("no model loaded")
+        return g.family, g.activation_layers()
+
+    return run
+
+
+def layer_job(style: StyleSpec, camera: Camera, size: tuple[int, int], layer: str) -> Job:
+    """One layer's activations [C, H, W] for the view (camera, styles, painted masks, ablations)."""
+
+    def run(g: Generator | None, token: CancelToken, progress: Callable[[float], None]) -> np.ndarray:
+        if g is None:
+            raise ValueError("no model loaded")
+        grid = camera_grid(camera, *size)
+        ws, weights = resolve_style(g, style, grid)
+        return g.layer_activations(ws, grid, layer, weights, style.ablate)
+
+    return run
+
+
+SR_MAX_SIDE = 96  # native side of the super-resolution compare (the dense side is k x that)
+
+
+def sr_native_size(camera: Camera, size: tuple[int, int], resolution: int) -> tuple[int, int]:
+    """The view at the model's native density (same camera and aspect), at most SR_MAX_SIDE per side."""
+    density = density_over_native(camera, size, resolution)
+    w, h = ((size[0] - 1) / density + 1, (size[1] - 1) / density + 1)
+    s = min(1.0, SR_MAX_SIDE / max(w, h))
+    return max(2, round(w * s)), max(2, round(h * s))
+
+
+@dataclass(frozen=True)
+class SRReport:
+    """uint8 images of the comparison and its metrics (engine/superres.py, as ``main.py srcompare``)."""
+
+    factor: int
+    size: tuple[int, int]  # native size
+    images: dict[str, np.ndarray]  # "render" and each method, uint8 [kH, kW, 3]
+    metrics: dict[str, dict[str, float]]
+
+
+def sr_job(style: StyleSpec, camera: Camera, view_size: tuple[int, int], factor: int) -> Job:
+    """Render the view natively and at ``factor`` x density; upsample the native render (all methods)."""
+
+    def run(g: Generator | None, token: CancelToken, progress: Callable[[float], None]) -> SRReport:
+        if g is None:
+            raise ValueError("no model loaded")
+        size = sr_native_size(camera, view_size, g.resolution)
+        res = sr_compare(g, spec_styles(g, style), camera, size, factor, noise=style.noise, ablate=style.ablate,
+                         cancel=token)
+        progress(1.0)
+        return SRReport(factor, size, {k: to_uint8(v) for k, v in res.images.items()}, res.metrics)
+
+    return run
+
+
+@dataclass(frozen=True)
+class FoveationReport:
+    """A foveated render of the view (uint8), its sample-density picture and the plan's statistics."""
+
+    image: np.ndarray  # uint8 [H, W, 3]
+    density: np.ndarray  # uint8 [H, W, 3] (engine.foveation.density_rgb)
+    focus: tuple[float, float]
+    stats: dict[str, Any]
+
+
+def foveation_job(style: StyleSpec, camera: Camera, size: tuple[int, int], focus: tuple[float, float] | None,
+                  radius: float | None, levels: int) -> Job:
+    """``main.py foveate``: dense samples around ``focus`` (output pixels), sparser rings outside, filled."""
+
+    def run(g: Generator | None, token: CancelToken, progress: Callable[[float], None]) -> FoveationReport:
+        if g is None:
+            raise ValueError("no model loaded")
+        res = foveate(g, style, camera, size, focus, radius, levels, cancel=token)
+        return FoveationReport(to_uint8(res.image[0]), density_rgb(res.plan), res.plan.focus, res.stats())
+
+    return run
+
+
+@dataclass(frozen=True)
+class PanoramaReport:
+    """A cylinder strip of the view (uint8), its seam check and geometry."""
+
+    image: np.ndarray  # uint8 [H, W, 3]
+    camera: Camera
+    seam: SeamStats
+    geometry: dict[str, float]
+
+
+def panorama_job(style: StyleSpec, camera: Camera, size: tuple[int, int]) -> Job:
+    """Render ``camera`` (projection "cylinder") as a strip of ``size`` and check its wrap seam."""
+
+    def run(g: Generator | None, token: CancelToken, progress: Callable[[float], None]) -> PanoramaReport:
+        if g is None:
+            raise ValueError("no model loaded")
+        rgb = render_float(g, style, camera_grid(camera, *size), token)[0]
+        return PanoramaReport(to_uint8(rgb), camera, seam_stats(rgb), panorama_geometry(camera, *size))
+
+    return run
