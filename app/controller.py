@@ -14,8 +14,10 @@ from app.foveation_controller import FoveationController
 from app.keyframe_controller import KeyframeController
 from app.layer_controller import LayerController
 from app.latent_controller import LatentController
+from app.mixing_controller import MixingController
 from app.model_controller import DEFAULT, NO_MODEL_HINT, ModelController
 from app.panorama_controller import PanoramaController
+from app.paint_controller import PaintController
 from app.render_client import RenderClient
 from app.session_controller import SessionController
 from app.spectrum_controller import SpectrumController
@@ -40,7 +42,9 @@ SHORTCUTS = """<table cellspacing=4>
 <tr><td><b>+ / −</b></td><td>zoom in / out</td></tr>
 <tr><td><b>R / Shift+R</b></td><td>rotate 15° clockwise / counter-clockwise</td></tr>
 <tr><td><b>F</b></td><td>show / hide the training frame</td></tr>
-<tr><td><b>[ / ]</b></td><td>previous / next seed</td></tr>
+<tr><td><b>[ / ]</b></td><td>previous / next seed (with a brush: smaller / larger brush)</td></tr>
+<tr><td><b>B / E</b></td><td>brush / eraser (style painting; right-drag erases, middle-drag pans)</td></tr>
+<tr><td><b>M</b></td><td>show / hide the painted masks</td></tr>
 <tr><td><b>Ctrl+D</b></td><td>random seed</td></tr>
 <tr><td><b>Ctrl+Space</b></td><td>random walk</td></tr>
 <tr><td><b>Ctrl+Z / Ctrl+Shift+Z</b></td><td>undo / redo</td></tr>
@@ -86,6 +90,9 @@ class Controller(QObject):
         self.superres = SrController(window, self.view, self.models)
         self.foveation = FoveationController(window, self.view, self.models)
         self.panorama = PanoramaController(window, self.view, self.models, self.exports)
+        # style mixing and painting (issue #6)
+        self.mixing = MixingController(window, self.store, self.client)
+        self.paint = PaintController(window, self.store, self.view, self.models, self.dialogs)
         self._closed = False
         a = window.acts
         undo = self.store.undo_stack
