@@ -19,6 +19,7 @@ import numpy as np
 from engine.coords import camera_grid
 from engine.renderer import CancelToken, render_float, to_uint8
 from engine.serialize import camera_from_json, style_from_json
+from engine.styles import sample_masks
 from engine.types import Anchor, Camera, FrozenArray, StyleSpec
 
 if TYPE_CHECKING:
@@ -112,33 +113,56 @@ def _weights_on(style: StyleSpec, anchors: tuple[Anchor, ...], num_ws: int) -> n
     return out
 
 
-def _masks_on(style: StyleSpec, anchors: tuple[Anchor, ...], shape: tuple[int, int]) -> np.ndarray:
-    out = np.zeros((len(anchors), *shape), np.float32)
-    if style.masks is not None:
-        import cv2
+MAX_MASK_SIDE = 2048  # resolution cap of the common raster two keyframes' masks are blended on
 
-        for i, a in enumerate(style.anchors):
-            m = style.masks.array[i]
-            out[anchors.index(a)] += m if m.shape == shape else cv2.resize(m, shape[::-1], interpolation=cv2.INTER_LINEAR)
-    return out
+
+def _blend_masks(sa: StyleSpec, sb: StyleSpec, anchors: tuple[Anchor, ...], t: float) -> dict[str, Any]:
+    """StyleSpec mask fields for (1 - t)·masks(a) + t·masks(b) over the union anchors.
+
+    Each keyframe's masks keep their own anchor and layer range; both sets are resampled onto one raster
+    covering the union of their extents (at the finer of the two resolutions) and weighted, so masks of
+    different extents and sizes interpolate correctly. Painted weights add per anchor in `resolve_style`.
+    """
+    parts = []
+    for style, weight in ((sa, 1.0 - t), (sb, t)):
+        if style.masks is None or weight == 0.0:
+            continue
+        m = style.masks.array
+        idx = style.mask_anchors or tuple(range(m.shape[0]))
+        layers = style.mask_layers or (None,) * m.shape[0]
+        parts.append((m * weight, style.mask_extent, tuple(anchors.index(style.anchors[a]) for a in idx), layers))
+    if not parts:
+        return {"masks": None, "mask_anchors": None, "mask_layers": None}
+    x0 = min(p[1][0] for p in parts)
+    y0 = min(p[1][1] for p in parts)
+    x1 = max(p[1][2] for p in parts)
+    y1 = max(p[1][3] for p in parts)
+    step = min(min((p[1][2] - p[1][0]) / p[0].shape[2], (p[1][3] - p[1][1]) / p[0].shape[1]) for p in parts)
+    step = max(step, (x1 - x0) / MAX_MASK_SIDE, (y1 - y0) / MAX_MASK_SIDE)
+    w, h = max(1, round((x1 - x0) / step)), max(1, round((y1 - y0) / step))
+    xs = x0 + (np.arange(w) + 0.5) * (x1 - x0) / w
+    ys = y0 + (np.arange(h) + 0.5) * (y1 - y0) / h
+    grid = np.stack(np.meshgrid(xs, ys), -1).astype(np.float32)
+    masks = np.concatenate([sample_masks(m, ext, grid).transpose(2, 0, 1) for m, ext, _, _ in parts])
+    return {"masks": FrozenArray(masks), "mask_extent": (x0, y0, x1, y1),
+            "mask_anchors": sum((p[2] for p in parts), ()), "mask_layers": sum((tuple(p[3]) for p in parts), ())}
 
 
 def interpolate(a: Keyframe, b: Keyframe, t: float, num_ws: int) -> tuple[Camera, StyleSpec]:
     """State at fraction t in [0, 1] between keyframes: centre and rotation linear, zoom geometric, ψ linear,
     per-layer anchor weights (and painted masks) linear over the union of both keyframes' anchors."""
     ca, cb = a.camera, b.camera
+    if t <= 0.0 or t >= 1.0:  # keyframes themselves render exactly as captured
+        return (ca, a.style) if t <= 0.0 else (cb, b.style)
     cam = Camera(center=(ca.center[0] + t * (cb.center[0] - ca.center[0]), ca.center[1] + t * (cb.center[1] - ca.center[1])),
                  zoom=math.exp(math.log(ca.zoom) + t * (math.log(cb.zoom) - math.log(ca.zoom))),
                  rotation=ca.rotation + t * (cb.rotation - ca.rotation), projection=ca.projection)
     sa, sb = a.style, b.style
     anchors = _union_anchors(sa, sb)
     table = (1 - t) * _weights_on(sa, anchors, num_ws) + t * _weights_on(sb, anchors, num_ws)
-    masks = None
-    if sa.masks is not None or sb.masks is not None:
-        shape = (sa.masks or sb.masks).shape[1:]  # type: ignore[union-attr]
-        masks = FrozenArray((1 - t) * _masks_on(sa, anchors, shape) + t * _masks_on(sb, anchors, shape))
-    style = replace(sa, anchors=anchors, mix=None, layer_table=FrozenArray(table), masks=masks,
-                    psi=sa.psi + t * (sb.psi - sa.psi), cutoff=sa.cutoff if t < 0.5 else sb.cutoff)
+    style = replace(sa, anchors=anchors, mix=None, layer_table=FrozenArray(table),
+                    psi=sa.psi + t * (sb.psi - sa.psi), cutoff=sa.cutoff if t < 0.5 else sb.cutoff,
+                    **_blend_masks(sa, sb, anchors, t))
     return cam, style
 
 

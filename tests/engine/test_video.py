@@ -90,3 +90,28 @@ def test_bad_keyframes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     path.write_text('{"keyframes": []}')
     assert run_cli(["video", str(path), "--out", str(tmp_path / "v.mp4")]) == 2
     assert "keyframes" in capsys.readouterr().err
+
+
+def test_masks_of_different_extents_interpolate(fixtures: Path) -> None:
+    """Keyframes whose painted masks cover different areas at different resolutions blend on one raster."""
+    from engine.styles import resolve_style
+    from engine.types import FrozenArray
+    from engine.video import Keyframe, interpolate
+
+    g = load_generator(str(fixtures / "cips" / "cips_skip_32.pt"))
+    ma = np.zeros((1, 8, 8), np.float32)
+    ma[0, :, 4:] = 1  # right half of (-1, -1, 1, 1) painted with anchor 1
+    a = StyleSpec(anchors=(Anchor(seed=0), Anchor(seed=5)), masks=FrozenArray(ma), mask_anchors=(1,))
+    mb = np.ones((1, 4, 4), np.float32)  # all of (-2, -2, 0, 0) painted with seed 6
+    b = StyleSpec(anchors=(Anchor(seed=0), Anchor(seed=6)), masks=FrozenArray(mb), mask_extent=(-2, -2, 0, 0),
+                  mask_anchors=(1,))
+    ka, kb = Keyframe(0.0, Camera(), a), Keyframe(1.0, Camera(), b)
+    assert interpolate(ka, kb, 0.0, g.num_ws)[1] is a and interpolate(ka, kb, 1.0, g.num_ws)[1] is b
+    _, mid = interpolate(ka, kb, 0.5, g.num_ws)
+    assert mid.mask_extent == (-2, -2, 1, 1) and mid.mask_anchors == (1, 2)
+    pts = np.array([[[0.5, 0.5], [-1.5, -1.5], [-0.5, 0.5]]], np.float32)  # right half only, b only, neither
+    ws, weights = resolve_style(g, mid, pts)
+    assert ws.shape[0] == 4  # base + union anchors (seed 0, 5, 6)
+    assert np.allclose(weights[0, 0], [0.5, 0, 0.5, 0], atol=1e-6)
+    assert np.allclose(weights[0, 1], [0.5, 0, 0, 0.5], atol=1e-6)
+    assert np.allclose(weights[0, 2], [1, 0, 0, 0], atol=1e-6)
