@@ -11,6 +11,9 @@ SUBCOMMANDS = ("info", "render", "export", "panorama", "video", "spectrum", "pca
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    from engine.runtime import tune_allocator
+
+    tune_allocator()  # renders reuse freed activations instead of page-faulting them in (issue #10)
     if args and (args[0] in SUBCOMMANDS or args[0] in ("-h", "--help")):
         from engine.cli import run_cli
 

@@ -293,8 +293,10 @@ def sample_border_bilinear(table: torch.Tensor, size: int, xy: torch.Tensor) -> 
     """grid_sample(bilinear, padding 'border', align_corners=False) of a size x size grid of C-vectors,
     stored channels-last as table [size*size, C], at frame coordinates xy [P, 2] -> [P, C].
 
-    Same arithmetic as torch's sampler (un-normalise in float32, clip to the border), but gathering whole
-    rows of the channels-last table is several times faster than the channel-strided NCHW sampler.
+    Same arithmetic as torch's sampler (un-normalise in float32, clip to the border, the four corner weights
+    as products, summed nw, ne, sw, se), but gathering whole rows of the channels-last table is several
+    times faster than the channel-strided NCHW sampler; one weighted embedding bag per pixel does the
+    gather and the blend in a single pass (no [P, C] temporaries).
     """
     u = (((xy + 1) * size - 1) / 2).clamp_(0, size - 1)  # (x -> column, y -> row)
     i0 = u.floor()
@@ -303,10 +305,11 @@ def sample_border_bilinear(table: torch.Tensor, size: int, xy: torch.Tensor) -> 
     i1 = (i0 + 1).clamp_(max=size - 1)
     c0, r0 = i0[:, 0], i0[:, 1]
     c1, r1 = i1[:, 0], i1[:, 1]
-    fx, fy = f[:, :1], f[:, 1:]
-    top = table[r0 * size + c0] * (1 - fx) + table[r0 * size + c1] * fx
-    bottom = table[r1 * size + c0] * (1 - fx) + table[r1 * size + c1] * fx
-    return top * (1 - fy) + bottom * fy
+    fx, fy = f[:, 0], f[:, 1]
+    gx, gy = 1 - fx, 1 - fy
+    idx = torch.stack([r0 * size + c0, r0 * size + c1, r1 * size + c0, r1 * size + c1], dim=1)
+    w = torch.stack([gx * gy, fx * gy, gx * fy, fx * fy], dim=1)
+    return F.embedding_bag(idx, table, mode="sum", per_sample_weights=w)
 
 
 def infer_config(sd: dict[str, torch.Tensor]) -> CIPSConfig:

@@ -85,7 +85,7 @@ class CrepsGenerator(Generator):
 
     family = "creps"
     ablations = frozenset({"fourier"})
-    lattice_density = 1.5  # "lattice" mode: line samples per pixel distance ...
+    lattice_density = 1.4  # "lattice" mode: line samples per pixel distance ...
     lattice_per_period = 0.0  # ... and at least this many per period of the fastest input sinusoid (0: off)
 
     def __init__(self, config: CrepsConfig, tensors: Mapping[str, torch.Tensor], device: torch.device | str = "cpu",

@@ -80,8 +80,8 @@ def compose_outer(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
 
 
 def compose_pairs(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Per-pixel composition: x, y [P, K, C] (each pixel's own row / column sample) -> [P, C]."""
-    f = x[:, 0] * y[:, 0]
-    for k in range(1, x.shape[1]):
-        f = torch.addcmul(f, x[:, k], y[:, k])
+    """Per-pixel composition: x, y [..., K, C] (each pixel's own row / column sample) -> [..., C]."""
+    f = x[..., 0, :] * y[..., 0, :]
+    for k in range(1, x.shape[-2]):
+        f = torch.addcmul(f, x[..., k, :], y[..., k, :])
     return f

@@ -38,3 +38,10 @@ def test_band_size_hint(fixtures: Path) -> None:
     grid = camera_grid(Camera(rotation=10.0), 48, 40)
     whole = render_float(g, StyleSpec(), grid)
     assert np.array_equal(render_float(g, StyleSpec(), grid, tile_pixels=48 * 7), whole)
+
+
+def test_allocator_tuning_is_idempotent() -> None:
+    from engine.runtime import tune_allocator
+
+    first = tune_allocator()
+    assert isinstance(first, bool) and tune_allocator() is first
