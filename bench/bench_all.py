@@ -87,7 +87,9 @@ def _cam(i: int, rotation: float = 0.0, size: int = VIEW) -> Any:
 def _model(family: str) -> Any:
     from bench import models
 
-    return {"cips": models.cips_default, "inrgan": models.inrgan, "creps": models.creps}[family]()
+    builders: dict[str, Callable[[], Any]] = {"cips": models.cips_default, "inrgan": models.inrgan,
+                                              "creps": models.creps}
+    return builders[family]()
 
 
 def _frame(g: Any, cam: Any, size: int = VIEW, rect: Any = None) -> Any:
@@ -104,7 +106,7 @@ def group_throughput(family: str, repeats: int) -> dict[str, Any]:
     from bench.models import gflop
 
     g = _model(family)
-    out = {"aligned": timed(lambda i: _frame(g, _cam(i)), repeats, gflop(family, VIEW, VIEW))}
+    out: dict[str, Any] = {"aligned": timed(lambda i: _frame(g, _cam(i)), repeats, gflop(family, VIEW, VIEW))}
     if family == "creps":
         out |= _creps_rotated(g, repeats, out["aligned"])
     out["rss_mb"] = rss_mb()
@@ -119,8 +121,10 @@ def _creps_rotated(g: Any, repeats: int, aligned: dict[str, Any]) -> dict[str, A
     out: dict[str, Any] = {}
     g.line_mode = "lattice"
     for rot in (30.0, 45.0):
-        out[f"lattice{rot:.0f}"] = timed(lambda i, r=rot: _frame(g, _cam(i, r)), repeats,
-                                         before=g.clear_line_cache)
+        def turned(i: int, r: float = rot) -> Any:
+            return _frame(g, _cam(i, r))
+
+        out[f"lattice{rot:.0f}"] = timed(turned, repeats, before=g.clear_line_cache)
     turn = iter(range(10_000))
     _frame(g, _cam(0, 30.0))
     out["lattice_warm"] = timed(lambda i: _frame(g, _cam(0, 30.0 + 0.5 * next(turn))), repeats)
@@ -177,7 +181,8 @@ def group_pan(family: str, repeats: int) -> dict[str, Any]:
 
     cache.render(g, shifted(0))
     panned = timed(pan, repeats, warm=False)
-    same = all(np.array_equal(f.image, render_request(g, shifted(i + 1)).image) for i, f in frames.items())
+    same = all(np.array_equal(f.image, render_request(g, shifted(i + 1)).image)  # type: ignore[arg-type]
+               for i, f in frames.items())
     reused = all(f.extra.get("reused_pixels") == (VIEW - PAN) * VIEW for f in frames.values())
     return {"full": full, "pan": panned, "fraction": panned["sec_min"] / full["sec_min"], "equal": same,
             "reused": reused}
@@ -273,7 +278,9 @@ def table(res: dict[str, Any]) -> list[str]:
             "|---|---|---|---|---|---|"]
 
     def thr(name: str, key: str, target: str, official: str) -> None:
-        g = res.get(key, {})
+        if key not in res:
+            return
+        g = res[key]
         r = g.get("aligned")
         if r is None:
             rows.append(f"| {name} | – | – | failed: {g.get('error', '?')} | {target} | {official} |")

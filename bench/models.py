@@ -109,8 +109,8 @@ def inrgan_record(config: str = "churches", seed: int = 0) -> PersistentRecord:
             nws += 2
         ne = extra.get(str(eff), 0)
         if ne:
-            ml = _record_class("torch.nn.modules.container", "ModuleList", ModuleObjectRecord)()
-            ml.state = {"_modules": {str(k): layer(out, out, inorm) for k in range(ne)}}  # type: ignore[attr-defined]
+            ml: Any = _record_class("torch.nn.modules.container", "ModuleList", ModuleObjectRecord)()
+            ml.state = {"_modules": {str(k): layer(out, out, inorm) for k in range(ne)}}
             mods["extra_convs"] = ml
             nws += ne
         p = {"weight": torch.randn(3, out, 1, 1), "bias": torch.zeros(3)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -114,6 +115,22 @@ def render_float(
         out[:, :, y0:y0 + part.shape[2]] = part
     assert out is not None
     return out
+
+
+@contextlib.contextmanager
+def interactive_quality(g: Generator) -> Iterator[None]:
+    """Inside the block, generators with an approximate interactive mode use it: CREPS renders off-axis
+    (rotated, cylinder) grids from interpolated line lattices (``line_mode = "lattice"``, ~2x an axis-aligned
+    frame instead of ~200x, a few uint8 levels off). Renders outside the block (exports, jobs) stay exact."""
+    before = getattr(g, "line_mode", None)
+    if before is None:
+        yield
+        return
+    g.line_mode = "lattice"  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        g.line_mode = before  # type: ignore[attr-defined]
 
 
 def request_grid(req: RenderRequest) -> np.ndarray:

@@ -102,3 +102,14 @@ def test_lattice_nodes_per_period_floor(snapshot: dict, ws: np.ndarray) -> None:
     g.lattice_per_period = 40.0  # measured: 1.29 max without the floor, 0.017 with it
     fine = np.abs(g.synthesis(ws, grid=grid) - exact)
     assert fine.max() <= 0.03 and fine.mean() <= 0.002 and coarse > 10 * fine.max()
+
+
+def test_interactive_quality_block(snapshot: dict, ws: np.ndarray) -> None:
+    from engine.renderer import interactive_quality
+
+    g = fresh(snapshot)
+    with interactive_quality(g):
+        assert g.line_mode == "lattice"
+    assert g.line_mode == "exact"
+    with interactive_quality(object()):  # type: ignore[arg-type]  # families without the mode: no-op
+        pass
