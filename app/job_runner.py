@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 
     from engine.service import JobFn, RenderService
 
-MIN_ETA_FRACTION = 0.02  # below this much progress an ETA is a guess, so none is shown
+MIN_ETA_FRACTION = 0.02  # below this much progress (and MIN_ETA_SECONDS) an ETA is a guess: none is shown
+MIN_ETA_SECONDS = 3.0
 
 
 class JobRunner(QObject):
@@ -117,8 +118,9 @@ class JobRunner(QObject):
         if self._t0 is None:
             self._t0 = time.monotonic()
         eta = -1.0
-        if fraction >= MIN_ETA_FRACTION:
-            eta = (time.monotonic() - self._t0) * (1.0 - fraction) / fraction
+        elapsed = time.monotonic() - self._t0
+        if fraction >= MIN_ETA_FRACTION or (fraction > 0 and elapsed >= MIN_ETA_SECONDS):
+            eta = elapsed * (1.0 - fraction) / fraction
         self.progressChanged.emit(fraction, eta)
 
     @Slot(int, object)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer
 
 from app import analysis_jobs
 from app.job_runner import JobRunner
@@ -53,6 +53,7 @@ class PanoramaController(QObject):
             self.dock.show()
             self.dock.raise_()
             self._timer.start()
+            self.window.resizeDocks([self.dock], [290], Qt.Orientation.Vertical)
         else:
             self.dock.hide()
 
@@ -82,13 +83,17 @@ class PanoramaController(QObject):
         r: PanoramaReport = result.value
         self.report = r
         s, geo = r.seam, r.geometry
-        verdict = "seamless" if s.ratio < 3 else "visible seam"
+        # seamless: the wrap differs no more than some pair of neighbouring columns does
+        verdict = "seamless" if s.seam <= s.max else "a visible seam"
         self.panel.show_strip(r.image, f"Ring of radius {geo['inner_radius']:.2f}…{geo['outer_radius']:.2f} "
-                              f"about the view centre, {geo['degrees_per_column']:.2f}° per column. Wrap seam: "
-                              f"{s.seam:.4f} vs {s.median:.4f} between neighbouring columns ({verdict}).")
+                              f"about the view centre, {geo['degrees_per_column']:.2f}° per column. Wrap seam "
+                              f"{s.seam:.4f}; neighbouring columns: median {s.median:.4f}, max {s.max:.4f} "
+                              f"({verdict}).")
 
     def _on_dock_visibility_changed(self, visible: bool) -> None:
         if visible:
+            if not self.dock.isFloating() and not 250 <= self.dock.height() <= 340:  # a strip under the canvas
+                self.window.resizeDocks([self.dock], [290], Qt.Orientation.Vertical)
             self._timer.start()
 
     def _on_frame_ready(self, frame: Frame, request: RenderRequest) -> None:

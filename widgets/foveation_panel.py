@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -69,7 +70,9 @@ class FoveationPanel(QWidget):
         update = QPushButton("Render")
         update.clicked.connect(self.refreshRequested)
         self.image_view = pg.GraphicsLayoutWidget()
-        self.image_view.setMinimumHeight(200)
+        self.image_view.setMinimumHeight(120)
+        # no height preference: in a dock's scroll area the view then fills what the dock has
+        self.image_view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
         self._box = self.image_view.addViewBox(lockAspect=True, invertY=True)
         self._box.setMouseEnabled(False, False)
         self._image = _ClickableImage(axisOrder="row-major")

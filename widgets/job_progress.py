@@ -40,6 +40,7 @@ class JobProgressDialog(QDialog):
         self._title.setWordWrap(True)
         self._bar = QProgressBar()
         self._bar.setRange(0, STEPS)
+        self._bar.setTextVisible(False)  # the line below says the percentage (rounded, with the ETA)
         self._eta = QLabel()
         buttons = QDialogButtonBox()
         self.cancel_button = QPushButton("Cancel")

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -56,7 +57,9 @@ class LayerViewer(QWidget):
         for combo in (self._mode, self._norm):
             combo.currentIndexChanged.connect(self._on_option_changed)
         self.image_view = pg.GraphicsLayoutWidget()
-        self.image_view.setMinimumHeight(200)
+        self.image_view.setMinimumHeight(120)
+        # no height preference: in a dock's scroll area the view then fills what the dock has
+        self.image_view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
         self._box = box = self.image_view.addViewBox(lockAspect=True, invertY=True)
         box.setMouseEnabled(False, False)
         self._image = pg.ImageItem(axisOrder="row-major")

@@ -7,10 +7,10 @@ import pyqtgraph as pg
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
-    QFormLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -53,24 +53,25 @@ class PanoramaPanel(QWidget):
         export = QPushButton("Export Panorama…")
         export.clicked.connect(self.exportRequested)
         self.image_view = pg.GraphicsLayoutWidget()
-        self.image_view.setMinimumHeight(110)
+        self.image_view.setMinimumHeight(120)
+        # no height preference: in a dock's scroll area the view then fills what the dock has
+        self.image_view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
         self._box = self.image_view.addViewBox(lockAspect=True, invertY=True)
         self._box.setMouseEnabled(False, False)
         self._image = pg.ImageItem(axisOrder="row-major")
         self._box.addItem(self._image)
         self._message = QLabel()
         self._message.setWordWrap(True)
-        form = QFormLayout()
-        form.addRow("Width", self._width)
-        form.addRow("Thickness", self._thickness)
-        form.addRow("Yaw", self._yaw)
-        controls = QVBoxLayout()
-        controls.addLayout(form)
+        controls = QHBoxLayout()
+        for text, box in (("Width", self._width), ("Thickness", self._thickness), ("Yaw", self._yaw)):
+            controls.addWidget(QLabel(text))
+            controls.addWidget(box)
+        controls.addStretch(1)
         controls.addWidget(export)
-        controls.addWidget(self._message, 1)
-        layout = QHBoxLayout(self)
+        layout = QVBoxLayout(self)
         layout.addLayout(controls)
         layout.addWidget(self.image_view, 1)
+        layout.addWidget(self._message)
 
     def settings(self) -> tuple[int, float, float]:
         """(strip width, thickness fraction 0..1, yaw in degrees)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSignalBlocker, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 BARS = 10  # explained-variance bars shown (the CLI's CSV has the same ten columns)
 
@@ -32,15 +32,20 @@ class PcaPanel(QWidget):
         update = QPushButton("Update")
         update.clicked.connect(self.refreshRequested)
         self.image_view = pg.GraphicsLayoutWidget()
-        self.image_view.setMinimumHeight(160)
+        self.image_view.setMinimumHeight(100)
+        # no height preference: in a dock's scroll area the view then fills what the dock has
+        self.image_view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
+        self.image_view.setMaximumHeight(320)
         self._box = box = self.image_view.addViewBox(lockAspect=True, invertY=True)
         box.setMouseEnabled(False, False)
         self._image = pg.ImageItem(axisOrder="row-major")
         box.addItem(self._image)
         self.bars = pg.PlotWidget()
-        self.bars.setMinimumHeight(130)
+        self.bars.setMinimumHeight(90)
+        self.bars.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
         self.bars.setLabel("bottom", "principal component")
-        self.bars.setLabel("left", "explained variance")
+        self.bars.setLabel("left", "explained variance", units="%")
+        self.bars.getAxis("left").enableAutoSIPrefix(False)
         self.bars.setMouseEnabled(False, False)
         self._bar_item: pg.BarGraphItem | None = None
         self._explained = np.zeros(0)
@@ -78,10 +83,11 @@ class PcaPanel(QWidget):
         x = np.arange(1, len(self._explained) + 1)
         brushes = [pg.mkBrush(c) for c in ("#e57373", "#81c784", "#64b5f6")] + \
             [pg.mkBrush("#9e9e9e")] * max(len(x) - 3, 0)
-        self._bar_item = pg.BarGraphItem(x=x, height=self._explained, width=0.7, brushes=brushes[:len(x)])
+        percent = 100.0 * self._explained
+        self._bar_item = pg.BarGraphItem(x=x, height=percent, width=0.7, brushes=brushes[:len(x)])
         self.bars.addItem(self._bar_item)
         self.bars.setXRange(0.3, BARS + 0.7)
-        self.bars.setYRange(0, max(float(self._explained.max(initial=0.0)), 1e-6) * 1.1)
+        self.bars.setYRange(0, max(float(percent.max(initial=0.0)), 1e-6) * 1.1)
 
     def clear(self) -> None:
         self._image.clear()

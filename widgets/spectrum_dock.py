@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -54,14 +55,18 @@ class SpectrumPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.image_view = pg.GraphicsLayoutWidget()
-        self.image_view.setMinimumHeight(150)
+        self.image_view.setMinimumHeight(90)
+        # no height preference: in a dock's scroll area the view then fills what the dock has
+        self.image_view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
+        self.image_view.setMaximumHeight(280)
         self._box = box = self.image_view.addViewBox(lockAspect=True, invertY=True)
         box.setMouseEnabled(False, False)
         self._image = pg.ImageItem(axisOrder="row-major")
         self._image.setColorMap(pg.colormap.get("viridis"))
         box.addItem(self._image)
         self.plot = pg.PlotWidget()
-        self.plot.setMinimumHeight(170)
+        self.plot.setMinimumHeight(110)
+        self.plot.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
         self.plot.setLogMode(x=False, y=True)
         self.plot.setLabel("bottom", "frequency", units="cycles / px")
         self.plot.setLabel("left", "mean power")

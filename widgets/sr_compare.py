@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSlider,
     QSpinBox,
     QVBoxLayout,
@@ -80,7 +81,10 @@ class SrComparePanel(QWidget):
         self._progress.setMaximumHeight(12)
         self._progress.setTextVisible(False)
         self.view = pg.GraphicsLayoutWidget()
-        self.view.setMinimumHeight(200)
+        self.view.setMinimumHeight(120)
+        # no height preference: in a dock's scroll area the view then fills what the dock has
+        self.view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
+        self.view.setMaximumHeight(360)
         self._box, self._split = _image_box(self.view)
         self._split.clicked.connect(self._on_image_clicked)
         self._crop_rect = pg.ROI((0, 0), (1, 1), movable=False, resizable=False, pen=pg.mkPen("#ffd54f"))
@@ -91,7 +95,9 @@ class SrComparePanel(QWidget):
         self._slider.setToolTip("Split: k × render on the left, upsampled native render on the right")
         self._slider.valueChanged.connect(self._redraw)
         self.crops = pg.GraphicsLayoutWidget()
-        self.crops.setMinimumHeight(120)
+        self.crops.setMinimumHeight(80)
+        self.crops.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
+        self.crops.setMaximumHeight(220)
         self._crop_boxes = [_image_box(self.crops, 0, i) for i in range(2)]
         self._crop_labels = QHBoxLayout()
         self._left_label, self._right_label = QLabel("k × render"), QLabel("upsampled")

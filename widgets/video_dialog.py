@@ -131,7 +131,7 @@ class VideoDialog(QDialog):
             for f in SIZE_FACTORS:
                 self._size.addItem(f"{f:g}× view ({_even(f * view_size[0])} × {_even(f * view_size[1])})", f)
             self._size.addItem("Custom", 0.0)
-        w, h = size or (_even(view_size[0]), _even(view_size[1]))
+        w, h = (_even(size[0]), _even(size[1])) if size else (_even(view_size[0]), _even(view_size[1]))
         match = next((i for i, f in enumerate(SIZE_FACTORS)
                       if (_even(f * view_size[0]), _even(f * view_size[1])) == (w, h)), len(SIZE_FACTORS))
         with QSignalBlocker(self._size):
@@ -159,9 +159,11 @@ class VideoDialog(QDialog):
         return str(self._kind.currentData())
 
     def options(self) -> VideoExportOptions:
-        return VideoExportOptions(self._path.text().strip(), self.kind(), self._width.value(),
-                                  self._height.value(), self._fps.value(), self._duration.value(),
-                                  str(self._easing.currentData()))
+        w, h = self._width.value(), self._height.value()
+        if self.kind() != "png":  # video codecs want even sides
+            w, h = _even(w), _even(h)
+        return VideoExportOptions(self._path.text().strip(), self.kind(), w, h, self._fps.value(),
+                                  self._duration.value(), str(self._easing.currentData()))
 
     def frames_text(self) -> str:
         return self._frames.text()
