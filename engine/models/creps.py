@@ -85,8 +85,10 @@ class CrepsGenerator(Generator):
 
     family = "creps"
     ablations = frozenset({"fourier"})
-    lattice_density = 1.4  # "lattice" mode: line samples per pixel distance ...
-    lattice_per_period = 0.0  # ... and at least this many per period of the fastest input sinusoid (0: off)
+    lattice_density = 1.5  # "lattice" mode: line samples per pixel distance, ...
+    lattice_budget = 1.8  # ... at most this many per output row plus column (cost bound; 0: none), ...
+    lattice_per_period = 0.0  # ... at least this many per period of the fastest input sinusoid (0: off)
+    tile_pixels = 1 << 18  # renderer band hint: a lattice frame is one band (one lattice); memory is chunked
 
     def __init__(self, config: CrepsConfig, tensors: Mapping[str, torch.Tensor], device: torch.device | str = "cpu",
                  source: str = "", precision: str = "float32") -> None:

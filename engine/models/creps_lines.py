@@ -5,10 +5,9 @@
 # cached by the float32 coordinate value: bands of one frame share their columns, a pan re-evaluates only
 # the new rows / columns, and every reused sample is bit-identical to a fresh one.
 # Rotated (non-separable) grids need each pixel's own (u_p, v_p): ~338 MFLOP per pixel exactly (§4.4).
-# The "lattice" mode (approximate, opt-in) evaluates the lines on the fixed lattice k * h (h: lattice_density
-# nodes per pixel distance; optionally lattice_per_period nodes per period of the fastest input sinusoid)
-# and interpolates linearly per pixel; the lattice does not move with pans or rotations, so a gesture reuses
-# the cached nodes.
+# The "lattice" mode (approximate, opt-in) evaluates the lines on the fixed lattice k * h (see lattice_step:
+# ~1.3-1.5 nodes per pixel distance, at most 1.8 line samples per output row plus column) and interpolates
+# linearly per pixel; the lattice does not move with pans or rotations, so a gesture reuses the cached nodes.
 """
 
 from __future__ import annotations
@@ -67,16 +66,21 @@ class LineCache:
         return [t[:, idx] for t in self.tables]
 
 
-def pixel_distance(u: torch.Tensor, v: torch.Tensor) -> float:
-    """Median distance in (u, v) between horizontally / vertically neighbouring pixels (0 for one pixel)."""
-    steps = []
+def pixel_steps(u: torch.Tensor, v: torch.Tensor) -> tuple[float, float]:
+    """Median (Euclidean, L1) length in (u, v) of the steps between horizontally / vertically neighbouring
+    pixels ((0, 0) for one pixel). On a grid turned by t both directions give d and d (|cos t| + |sin t|),
+    so a one-pixel strip measures what its whole frame does."""
+    du, dv = [], []
     if u.shape[1] > 1:
-        steps.append(torch.hypot(u[:, 1:] - u[:, :-1], v[:, 1:] - v[:, :-1]).reshape(-1))
+        du.append((u[:, 1:] - u[:, :-1]).reshape(-1))
+        dv.append((v[:, 1:] - v[:, :-1]).reshape(-1))
     if u.shape[0] > 1:
-        steps.append(torch.hypot(u[1:] - u[:-1], v[1:] - v[:-1]).reshape(-1))
-    if not steps:
-        return 0.0
-    return float(torch.cat(steps).double().median())
+        du.append((u[1:] - u[:-1]).reshape(-1))
+        dv.append((v[1:] - v[:-1]).reshape(-1))
+    if not du:
+        return 0.0, 0.0
+    a, b = torch.cat(du).double(), torch.cat(dv).double()
+    return float(torch.hypot(a, b).median()), float((a.abs() + b.abs()).median())
 
 
 def _nodes(q: torch.Tensor, h: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -97,10 +101,10 @@ def lattice_render(g: CrepsGenerator, st: LineStyles, u: torch.Tensor, v: torch.
     Each pixel's row / column tables are the linear interpolation of the lattice tables at the two nodes
     around u_p (v_p). Per pixel the arithmetic is fixed, so tiles and pans render identical pixels.
     """
-    d = pixel_distance(u, v)
-    if not (d > 0 and math.isfinite(d)):
+    d, l1 = pixel_steps(u, v)
+    if not (d > 0 and math.isfinite(l1)):
         return False
-    h = lattice_step(d, g.lattice_density, g.lattice_per_period, g.max_frequency)
+    h = lattice_step(d, l1, g.lattice_density, g.lattice_budget, g.lattice_per_period, g.max_frequency)
     per_axis = []
     for q, slot in ((u.reshape(-1), 0), (v.reshape(-1), 1)):
         nodes, lo, hi, frac = _nodes(q, h)
@@ -123,12 +127,20 @@ def lattice_render(g: CrepsGenerator, st: LineStyles, u: torch.Tensor, v: torch.
     return True
 
 
-def lattice_step(d: float, density: float, per_period: float, max_frequency: float) -> float:
-    """Lattice spacing: `density` nodes per pixel distance d and, if `per_period` > 0, at least that many
+def lattice_step(d: float, l1: float, density: float, budget: float, per_period: float,
+                 max_frequency: float) -> float:
+    """Lattice spacing for pixel steps of length d (L1 length l1, see `pixel_steps`).
+
+    `density` nodes per pixel distance, but (`budget` > 0) at most `budget` nodes per output row plus column:
+    an H x W grid turned by t spans (H + W) l1 in u and v together, so a cold frame evaluates at most
+    budget (H + W) line samples, against H + W when axis-aligned. If `per_period` > 0, at least that many
     nodes per period of the fastest line input sinusoid (fidelity in zoomed-out views or sparse pass grids,
-    at a cost: the lattice then stops thinning out with the pixels). Rounded to 1/16 octave, so views of
-    one zoom (whose measured d differ in the last bits) share the lattice and its cached nodes."""
+    at any cost). Rounded to 1/16 octave, so views of one zoom and angle (whose measured steps differ in
+    the last bits) share the lattice and its cached nodes.
+    """
     h = d / density
+    if budget > 0:
+        h = max(h, l1 / budget)
     if per_period > 0 and max_frequency > 0:
         h = min(h, 1.0 / (per_period * max_frequency))
     return float(2.0 ** (round(math.log2(h) * 16) / 16))

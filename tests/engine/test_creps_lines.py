@@ -11,7 +11,7 @@ import torch
 from engine.checkpoints.network_pickle import load_network_pickle
 from engine.coords import camera_grid, pixel_step
 from engine.models.creps import CrepsGenerator
-from engine.models.creps_lines import lattice_step
+from engine.models.creps_lines import lattice_step, pixel_steps
 from engine.types import Camera
 
 
@@ -86,9 +86,7 @@ def test_lattice_mode_error_bound_tiles_and_reuse(snapshot: dict, ws: np.ndarray
         assert np.array_equal(tile, approx[:, :, y:y + h, x:x + w])
     seen = counting(g)
     g.synthesis(ws, grid=camera_grid(Camera(center=(0.1, -0.1), rotation=31.0, zoom=8.0), 40, 30))
-    d = pixel_step(cam, 40, 30) / 2  # the u / v distance of neighbouring pixels
-    h = lattice_step(d, g.lattice_density, g.lattice_per_period, g.max_frequency)
-    assert sum(seen) < 0.25 * 2 * 50 * d / h  # a turn by 1 degree: few new nodes
+    assert sum(seen) < 0.25 * g.lattice_budget * (40 + 30)  # a turn by 1 degree: few new nodes
     g.line_mode = "exact"
     assert np.array_equal(g.synthesis(ws, grid=grid), exact)
 
@@ -113,3 +111,18 @@ def test_interactive_quality_block(snapshot: dict, ws: np.ndarray) -> None:
     assert g.line_mode == "exact"
     with interactive_quality(object()):  # type: ignore[arg-type]  # families without the mode: no-op
         pass
+
+
+def test_lattice_cost_bound_and_steps() -> None:
+    grid = torch.from_numpy(camera_grid(Camera(rotation=30.0), 40, 30))
+    u, v = (grid[..., 1] + 1) / 2, (grid[..., 0] + 1) / 2
+    d, l1 = pixel_steps(u, v)
+    step = pixel_step(Camera(), 40, 30) / 2
+    assert d == pytest.approx(step, rel=1e-4) and l1 == pytest.approx(step * (0.5 + 0.75**0.5), rel=1e-4)
+    assert pixel_steps(u[:1], v[:1]) == pytest.approx((d, l1), rel=1e-4)  # a one-row strip measures the same
+    assert pixel_steps(u[:1, :1], v[:1, :1]) == (0.0, 0.0)
+    h = lattice_step(d, l1, 1.5, 1.8, 0.0, 30.0)
+    span = (u.max() - u.min() + v.max() - v.min()).item()
+    assert span / h <= 1.8 * (40 + 30) * 1.05  # nodes: at most the budget (+ the 1/16-octave rounding)
+    assert lattice_step(d, d, 1.5, 1.8, 0.0, 30.0) == pytest.approx(d / 1.5, rel=0.05)  # near axis: density
+    assert lattice_step(d, l1, 1.5, 1.8, 40.0, 30.0) <= 1 / (40 * 30.0) * 1.05  # the per-period floor wins
