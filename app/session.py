@@ -12,11 +12,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from app.masks import painting_from_json, painting_to_json
 from app.view_state import INTERPOLATIONS, ViewState
-from engine.types import Anchor, Camera, FrozenArray
+from engine.serialize import (
+    anchor_from_json,
+    anchor_to_json,
+    camera_from_json,
+    camera_to_json,
+)
+from engine.types import Anchor, Camera
 
 FORMAT = "inr-explorer-session"
 VERSION = 1
@@ -41,45 +45,6 @@ class Session:
     version: int = VERSION
     warnings: list[str] = field(default_factory=list)
     keyframes: dict[str, Any] | None = None  # engine/video.py's keyframes document (main.py video reads it)
-
-
-def anchor_to_json(a: Anchor) -> dict[str, Any]:
-    if a.seed is not None:
-        return {"seed": int(a.seed)}
-    if a.z is not None:
-        return {"z": a.z.array.tolist()}
-    assert a.w is not None
-    return {"w": a.w.array.tolist()}
-
-
-def anchor_from_json(d: Any) -> Anchor:
-    if not isinstance(d, dict):
-        raise ValueError("anchor: expected an object")
-    if "seed" in d:
-        seed = int(d["seed"])
-        if not 0 <= seed < 2**32:
-            raise ValueError(f"anchor seed {seed} out of range")
-        return Anchor(seed=seed)
-    for key in ("z", "w"):
-        if key in d:
-            a = np.asarray(d[key], dtype=np.float32)
-            if a.ndim not in (1, 2) or a.size == 0 or not np.isfinite(a).all():
-                raise ValueError(f"anchor {key}: expected a finite vector or matrix")
-            return Anchor(seed=None, **{key: FrozenArray(a)})
-    raise ValueError("anchor: needs seed, z or w")
-
-
-def camera_to_json(c: Camera) -> dict[str, Any]:
-    return {"center": [c.center[0], c.center[1]], "zoom": c.zoom, "rotation": c.rotation,
-            "projection": c.projection}
-
-
-def camera_from_json(d: Any) -> Camera:
-    cx, cy = (float(v) for v in d["center"])
-    zoom, rotation = float(d.get("zoom", 1.0)), float(d.get("rotation", 0.0))
-    if not all(math.isfinite(v) for v in (cx, cy, zoom, rotation)) or zoom <= 0:
-        raise ValueError("camera: centre, zoom and rotation must be finite and zoom > 0")
-    return Camera(center=(cx, cy), zoom=zoom, rotation=rotation, projection=str(d.get("projection", "plane")))
 
 
 def style_to_json(s: ViewState) -> dict[str, Any]:
