@@ -88,7 +88,6 @@ class CrepsGenerator(Generator):
     lattice_density = 1.5  # "lattice" mode: line samples per pixel distance, ...
     lattice_budget = 1.8  # ... at most this many per output row plus column (cost bound; 0: none), ...
     lattice_per_period = 0.0  # ... at least this many per period of the fastest input sinusoid (0: off)
-    tile_pixels = 1 << 18  # renderer band hint: a lattice frame is one band (one lattice); memory is chunked
 
     def __init__(self, config: CrepsConfig, tensors: Mapping[str, torch.Tensor], device: torch.device | str = "cpu",
                  source: str = "", precision: str = "float32") -> None:
@@ -104,6 +103,12 @@ class CrepsGenerator(Generator):
         self.checkpoint_meta: dict[str, Any] = {}
         self._line_mode = "exact"
         self._prepare()
+
+    @property
+    def tile_pixels(self) -> int:
+        """Renderer band hint: in "lattice" mode a frame up to 512² is one band (one lattice; memory is
+        chunked inside), otherwise the renderer's default (cancel points every ~16k pixels)."""
+        return 1 << 18 if self._line_mode == "lattice" else 1 << 14
 
     @property
     def line_mode(self) -> str:

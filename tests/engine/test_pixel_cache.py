@@ -15,7 +15,7 @@ from engine.coords import camera_grid, pixel_step
 from engine.models.base import Generator
 from engine.pixel_cache import PanCache, pan_offset, pan_plan
 from engine.renderer import render_float, render_request
-from engine.types import Camera, RenderRequest, StyleSpec
+from engine.types import Anchor, Camera, FrozenArray, RenderRequest, StyleSpec
 
 W, H = 40, 32
 
@@ -92,6 +92,20 @@ def test_stitched_frame_equals_full_render(gens: dict[str, Generator], family: s
         for x, y, w, h in plan.strips:  # the strips are bit-identical to the full float render
             part = render_float(g, req.style, camera_grid(req.camera, W, H, rect=(x, y, w, h)))
             assert np.array_equal(part, whole[:, :, y:y + h, x:x + w])
+
+
+@pytest.mark.parametrize("family", ["cips", "creps"])
+def test_painted_styles_pan_exactly(gens: dict[str, Generator], family: str) -> None:
+    yy, xx = np.mgrid[:16, :16] / 15.0
+    masks = np.stack([np.clip(1.5 - 2 * xx, 0, 1), np.clip(2 * yy - 0.5, 0, 1)]).astype(np.float32)  # soft
+    style = StyleSpec(anchors=(Anchor(seed=1), Anchor(seed=2)), masks=FrozenArray(masks))
+    g, cache = gens[family], PanCache()
+    req = RenderRequest(style, Camera(center=(0.1, 0.0), rotation=12.0), (W, H))
+    cache.render(g, req)
+    req = panned(req, 3, -2)
+    frame = cache.render(g, req)
+    assert frame.extra["reused_pixels"] == (W - 3) * (H - 2)
+    assert np.array_equal(frame.image, render_request(g, req).image)  # type: ignore[arg-type]
 
 
 def test_no_reuse_when_pixels_are_coupled_or_random(gens: dict[str, Generator]) -> None:
