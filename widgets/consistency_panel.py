@@ -11,14 +11,14 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QProgressBar,
-    QPushButton,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
+
+from widgets.job_controls import JobControls
 
 
 class ConsistencyPanel(QWidget):
@@ -42,14 +42,9 @@ class ConsistencyPanel(QWidget):
         self._seeds.setValue(4)
         self._seeds.setSuffix(" seeds")
         self._seeds.setToolTip("Average over seeds 0..N-1")
-        self.run_button = QPushButton("Run")
-        self.run_button.clicked.connect(self._on_run_clicked)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.clicked.connect(self.cancelRequested)
-        self._progress = QProgressBar()
-        self._progress.setRange(0, 100)
-        self._progress.setMaximumHeight(12)
-        self._progress.setTextVisible(False)
+        self._job = JobControls("Run", self._on_run_clicked, self.cancelRequested)
+        self.run_button, self.cancel_button = self._job.start, self._job.cancel
+        self._progress = self._job.progress
         self.table = QTableWidget(0, 3)
         self.table.setHorizontalHeaderLabels(["scale", "PSNR (dB)", "SSIM"])
         self.table.verticalHeader().setVisible(False)
@@ -88,10 +83,7 @@ class ConsistencyPanel(QWidget):
         return item.text() if item is not None else ""
 
     def set_busy(self, busy: bool, fraction: float = 0.0) -> None:
-        self.run_button.setEnabled(not busy)
-        self.cancel_button.setEnabled(busy)
-        self._progress.setVisible(busy)
-        self._progress.setValue(round(100 * fraction))
+        self._job.set_busy(busy, fraction)
 
     def set_inputs(self, scales: str, seeds: int) -> None:
         self._scales.setText(scales)

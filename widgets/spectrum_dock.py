@@ -12,13 +12,14 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
-    QProgressBar,
     QPushButton,
     QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
+
+from widgets.job_controls import JobControls
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QImage
@@ -84,14 +85,10 @@ class SpectrumPanel(QWidget):
         self._seeds.setValue(8)
         self._seeds.setSuffix(" seeds")
         self._seeds.setToolTip("Average the spectrum over seeds 0..N-1 of this view (camera, size, ψ kept)")
-        self.average_button = QPushButton("Average")
-        self.average_button.clicked.connect(lambda: self.averageRequested.emit(self._seeds.value()))
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.clicked.connect(self.cancelRequested)
-        self._progress = QProgressBar()
-        self._progress.setRange(0, 100)
-        self._progress.setMaximumHeight(12)
-        self._progress.setTextVisible(False)
+        self._job = JobControls("Average", lambda: self.averageRequested.emit(self._seeds.value()),
+                                self.cancelRequested)
+        self.average_button, self.cancel_button = self._job.start, self._job.cancel
+        self._progress = self._job.progress
         self._overlay_boxes: dict[str, QCheckBox] = {}
         overlay_row = QHBoxLayout()
         for key, text, _color in OVERLAYS:
@@ -143,10 +140,7 @@ class SpectrumPanel(QWidget):
                                                name=name)
 
     def set_busy(self, busy: bool, fraction: float = 0.0) -> None:
-        self.average_button.setEnabled(not busy)
-        self.cancel_button.setEnabled(busy)
-        self._progress.setVisible(busy)
-        self._progress.setValue(round(100 * fraction))
+        self._job.set_busy(busy, fraction)
 
     def set_message(self, text: str) -> None:
         self._message.setText(text)

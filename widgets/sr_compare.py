@@ -12,14 +12,14 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
-    QProgressBar,
-    QPushButton,
     QSizePolicy,
     QSlider,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
+
+from widgets.job_controls import JobControls
 
 METHODS = ("nearest", "bicubic", "lanczos")
 CROP_FRACTION = 0.25  # crop side as a fraction of the image side
@@ -72,14 +72,10 @@ class SrComparePanel(QWidget):
         self._method.setCurrentIndex(2)
         self._method.setToolTip("How the native render is upsampled for the right side")
         self._method.currentIndexChanged.connect(self._redraw)
-        self.compare_button = QPushButton("Compare")
-        self.compare_button.clicked.connect(lambda: self.compareRequested.emit(self._factor.value()))
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.clicked.connect(self.cancelRequested)
-        self._progress = QProgressBar()
-        self._progress.setRange(0, 100)
-        self._progress.setMaximumHeight(12)
-        self._progress.setTextVisible(False)
+        self._job = JobControls("Compare", lambda: self.compareRequested.emit(self._factor.value()),
+                                self.cancelRequested)
+        self.compare_button, self.cancel_button = self._job.start, self._job.cancel
+        self._progress = self._job.progress
         self.view = pg.GraphicsLayoutWidget()
         self.view.setMinimumHeight(120)
         # no height preference: in a dock's scroll area the view then fills what the dock has
@@ -136,10 +132,7 @@ class SrComparePanel(QWidget):
         self._box.autoRange(padding=0.0)
 
     def set_busy(self, busy: bool, fraction: float = 0.0) -> None:
-        self.compare_button.setEnabled(not busy)
-        self.cancel_button.setEnabled(busy)
-        self._progress.setVisible(busy)
-        self._progress.setValue(round(100 * fraction))
+        self._job.set_busy(busy, fraction)
 
     def set_message(self, text: str) -> None:
         self._metrics.setText(text)
