@@ -51,9 +51,13 @@ class AnchorList(QWidget):
         self._radios: list[QRadioButton] = []
 
     def set_anchors(self, labels: list[str], weights: list[float], active: int) -> None:
-        """Show the anchors; rows are rebuilt only when the labels change (a drag keeps its slider)."""
-        if labels != self._labels:
+        """Show the anchors; rows are rebuilt only when their number changes (a drag keeps its slider)."""
+        if len(labels) != len(self._labels):
             self._rebuild(labels)
+        elif labels != self._labels:
+            for radio, label in zip(self._radios, labels, strict=True):
+                radio.setText(label)
+            self._labels = list(labels)
         for i, w in enumerate(weights):
             with QSignalBlocker(self._sliders[i]):
                 self._sliders[i].setValue(round(w * STEPS))
@@ -75,6 +79,9 @@ class AnchorList(QWidget):
             if isinstance(widget, QRadioButton):
                 self._group.removeButton(widget)
             if widget is not None:
+                # detach now: until the deferred delete runs, a visible old row would be painted under the new
+                widget.hide()
+                widget.setParent(None)
                 widget.deleteLater()
         self._labels = list(labels)
         self._sliders, self._values, self._radios = [], [], []

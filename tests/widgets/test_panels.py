@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QRadioButton, QSlider
 
 from engine.types import Camera
 from widgets.latent_panel import LatentPanel
@@ -35,6 +36,31 @@ def test_latent_panel_set_is_silent_and_edits_emit(qtbot: Any) -> None:
     assert got == [(1, 0.6), (-0.8,)]
     p.set_latent(5, ["seed 5", "seed 6"], [1.0, 0.6], 0, "slerp-z", -0.8, None)  # same rows: sliders kept
     assert p.anchor_list.slider(1).value() == 600 and len(got) == 2
+
+
+def test_anchor_rows_show_only_the_current_labels(qtbot: Any) -> None:
+    """Changing a seed relabels its row; no old row stays visible under the new one (not even before the
+    event loop runs the deferred deletes), and adding / removing anchors leaves exactly one row each."""
+    p = LatentPanel()
+    qtbot.addWidget(p)
+    p.show()
+    rows = p.anchor_list
+
+    def labels(visible: bool = False) -> list[str]:  # the list's radios (old rows must not linger as children)
+        return [r.text() for r in rows.findChildren(QRadioButton) if r.isVisible() or not visible]
+
+    p.set_latent(0, ["seed 0"], [1.0], 0, "lerp-w", 1.0, None)
+    qtbot.waitUntil(lambda: labels(visible=True) == ["seed 0"])
+    slider = rows.slider(0)
+    for seed in (10, 11, 7, 10):  # no event processing in between: what a paint right now would show
+        p.set_latent(seed, [f"seed {seed}"], [1.0], 0, "lerp-w", 1.0, None)
+        assert labels(visible=True) == [f"seed {seed}"] == labels() and rows.slider(0) is slider  # relabelled
+    p.set_latent(10, ["seed 10", "seed 11"], [1.0, 0.0], 1, "lerp-w", 1.0, None)
+    assert labels() == ["seed 10", "seed 11"] and len(rows.findChildren(QSlider)) == 2
+    qtbot.waitUntil(lambda: labels(visible=True) == ["seed 10", "seed 11"])
+    p.set_latent(3, ["seed 3"], [1.0], 0, "lerp-w", 1.0, None)
+    assert labels() == ["seed 3"] and len(rows.findChildren(QSlider)) == 1
+    qtbot.waitUntil(lambda: labels(visible=True) == ["seed 3"])
 
 
 def test_seed_browser_pages_and_picks(qtbot: Any) -> None:
