@@ -19,10 +19,12 @@ MAX_STRIDE = 32
 
 
 def choose_passes(width: int, height: int, seconds_per_pixel: float | None,
-                  budget: float = COARSE_SECONDS) -> tuple[int, ...]:
+                  budget: float = COARSE_SECONDS, min_stride: int = 1) -> tuple[int, ...]:
     """Progressive strides: a first pass that fits ``budget`` at the measured speed, then full resolution.
 
     A large first stride gets an intermediate pass, so a slow model on a big canvas refines in steps.
+    ``min_stride`` raises the first stride of a view that needs a coarse pass at all (the service's
+    `min_first_stride`: views whose pass cost does not fall with the square of the stride).
     """
     pixels = width * height
     spp = seconds_per_pixel if seconds_per_pixel and seconds_per_pixel > 0 else 2e-5
@@ -32,6 +34,7 @@ def choose_passes(width: int, height: int, seconds_per_pixel: float | None,
         stride *= 2
     if stride == 1:
         return (1,)
+    stride = min(MAX_STRIDE, max(stride, min_stride))
     if stride >= 8:
         return (stride, stride // 4, 1)
     return (stride, 1)
@@ -91,7 +94,7 @@ class RenderClient(QObject):
         """Post a render (newest wins); the request is re-stamped with the current epoch."""
         request = dataclasses.replace(request, epoch=self._epoch)
         if passes is None:
-            passes = choose_passes(*request.size, self._spp)
+            passes = choose_passes(*request.size, self._spp, min_stride=self.service.min_first_stride(request))
         self._requests[request.id] = request
         self._latest = request.id
         self._set_busy(True)
@@ -131,8 +134,11 @@ class RenderClient(QObject):
             if frame.request_id >= self._shown[0]:
                 self.renderFailed.emit(frame.error or "render failed")
             return
-        if frame.image.size and frame.seconds > 0:
-            spp = frame.seconds / (frame.image.shape[0] * frame.image.shape[1])
+        # speed from the pixels actually rendered (a pan reuses most of them); views with a stride floor
+        # (off-axis lattice) do not scale with pixels / stride^2 and would mislead the other views' passes
+        rendered = frame.image.shape[0] * frame.image.shape[1] - int(frame.extra.get("reused_pixels", 0))
+        if rendered > 0 and frame.seconds > 0 and self.service.min_first_stride(request) == 1:
+            spp = frame.seconds / rendered
             self._spp = spp if self._spp is None else 0.7 * self._spp + 0.3 * spp
         self._shown = key
         for rid in [r for r in self._requests if r < frame.request_id]:

@@ -147,8 +147,11 @@ class PanCache:
             return None
         if not pixels_are_local(g, req):
             return None
-        plan = pan_plan(self._req, req)
-        if plan is None or not grids_match(self._req, req, plan):
+        try:
+            plan = pan_plan(self._req, req)
+            if plan is None or not grids_match(self._req, req, plan):
+                return None
+        except (ValueError, OverflowError):  # a bad camera (NaN / inf center): the full render reports it
             return None
         return plan
 

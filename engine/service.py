@@ -14,6 +14,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import CheckpointError, RenderCancelled
+from engine.interactive import (
+    first_stride_floor,
+    has_interactive_mode,
+    interactive_view,
+)
+from engine.pixel_cache import PanCache
 from engine.renderer import CancelToken, render_request
 from engine.types import Frame, RenderRequest, next_id
 
@@ -78,6 +84,10 @@ def _one_line(e: BaseException) -> str:
 class RenderService:
     """The engine thread.
 
+    Interactive renders (`render`) use the generator's interactive quality for off-axis views (CREPS' line
+    lattice) and a `PanCache`: a whole-pixel pan of the last final frame renders only the exposed strips
+    (bit-identical) and skips the coarse passes. Jobs (`submit`: exports, analyses) always render exactly.
+
     Parameters
     ----------
     sync
@@ -95,6 +105,8 @@ class RenderService:
         self._jobs: collections.deque[_Job] = collections.deque()
         self._running: _Job | None = None
         self._refining: CancelToken | None = None  # token of an interruptible refinement pass in progress
+        self._pan = PanCache()  # engine thread only
+        self._lattice = generator is not None and has_interactive_mode(generator)
         self._stopped = False
         self._thread: threading.Thread | None = None
         if not sync:
@@ -129,6 +141,8 @@ class RenderService:
                 result = LoadResult(job_id, self._epoch, error=f"{path}: {type(e).__name__}: {_one_line(e)}")
             else:
                 self._gen = g
+                self._pan.clear()  # never serve the old model's pixels (and let it be freed)
+                self._lattice = has_interactive_mode(g)
                 self._epoch += 1
                 result = LoadResult(job_id, self._epoch, dict(g.info), tuple(g.layer_names()))
             if on_done is not None:
@@ -153,6 +167,12 @@ class RenderService:
             if self._refining is not None:
                 self._refining.cancel()
             self._cond.notify()
+
+    def min_first_stride(self, request: RenderRequest) -> int:
+        """Smallest stride worth a first progressive pass of `request` (any thread): 16 for an off-axis view
+        of a model with an interactive line lattice, whose passes cost ~1/stride there (not 1/stride^2);
+        else 1 (see `engine.interactive.first_stride_floor`)."""
+        return first_stride_floor(self._lattice, request.camera)
 
     def submit(self, fn: JobFn, on_done: Callable[[JobResult], None] | None = None,
                on_progress: ProgressCallback | None = None) -> CancelToken:
@@ -252,8 +272,13 @@ class RenderService:
     def _run_render(self, item: _Render) -> None:
         req = item.request
         g = self._gen
-        for i, stride in enumerate(item.passes):
-            last = i == len(item.passes) - 1
+        passes = item.passes
+        if g is not None and len(passes) > 1 and passes[-1] == 1:
+            with interactive_view(g, req.camera):
+                if self._pan.plan(g, dataclasses.replace(req, stride=1)) is not None:
+                    passes = (1,)  # a whole-pixel pan renders only its strips: cheaper than any coarse pass
+        for i, stride in enumerate(passes):
+            last = i == len(passes) - 1
             if g is None:
                 frame = Frame(req.id, self._epoch, None, error="no model loaded")
             else:
@@ -265,8 +290,12 @@ class RenderService:
                         if self._newer_waiting():
                             return
                         self._refining = token
-                try:
-                    frame = render_request(g, r, cancel=token)
+                try:  # callbacks run outside the block: a job they start inline (sync mode) stays exact
+                    with interactive_view(g, req.camera):
+                        if stride == 1:
+                            frame = self._pan.render(g, r, cancel=token)
+                        else:
+                            frame = render_request(g, r, cancel=token)
                 except RenderCancelled:
                     return
                 finally:

@@ -1,0 +1,43 @@
+"""Interactive render policy (DESIGN.md §5): which views use a generator's approximate interactive mode, and
+how coarse their first progressive pass must be. Exports and jobs never go through here: they stay exact."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from typing import TYPE_CHECKING
+
+from engine.renderer import interactive_quality
+
+if TYPE_CHECKING:
+    from engine.models.base import Generator
+    from engine.types import Camera
+
+# First pass of an off-axis lattice view: the line lattice costs ~1/stride (not 1/stride^2), so stride 8
+# misses 100 ms at 256^2 and stride 16 fits it (bench/bench_all.py first-creps-rot vs first-creps-rot16).
+LATTICE_FIRST_STRIDE = 16
+
+
+def axis_aligned(camera: Camera) -> bool:
+    """Whether the camera's grid keeps rows and columns separable: a plane turned by whole quarter turns
+    (`camera_grid` turns those exactly)."""
+    quarter = camera.rotation / 90.0
+    return camera.projection == "plane" and math.isfinite(quarter) and quarter == round(quarter)
+
+
+def has_interactive_mode(g: Generator) -> bool:
+    """Whether `g` has an approximate mode for off-axis grids (CREPS' ``line_mode``)."""
+    return getattr(g, "line_mode", None) is not None
+
+
+def interactive_view(g: Generator, camera: Camera) -> contextlib.AbstractContextManager[None]:
+    """`interactive_quality(g)` for an off-axis view, else nothing: axis-aligned grids never use the lattice
+    and keep the exact mode's band size (their cancel points)."""
+    if axis_aligned(camera) or not has_interactive_mode(g):
+        return contextlib.nullcontext()
+    return interactive_quality(g)
+
+
+def first_stride_floor(interactive_mode: bool, camera: Camera) -> int:
+    """Smallest first-pass stride worth using for `camera` on a model with (or without) an interactive mode."""
+    return LATTICE_FIRST_STRIDE if interactive_mode and not axis_aligned(camera) else 1
