@@ -282,21 +282,29 @@ class CrepsGenerator(Generator):
         return (self._amp_w.t()[None] * a).transpose(1, 2)  # [N, 2K, C4], slot-major
 
     def _line_tables(self, st: LineStyles, coords: torch.Tensor, slot: int, fourier: bool,
-                     group: torch.Tensor | None = None) -> list[torch.Tensor]:
+                     group: torch.Tensor | None = None, stop: str | None = None) -> list[torch.Tensor]:
         """Per composed block, the scaled bi-line at `coords` [M] for one slot family (0 rows, 1 columns).
 
         Folded styles give [N, M, K, Cb] (every image at every coordinate); per-sample style tables give
-        [1, M, K, Cb] with coordinate m styled by group[m].
+        [1, M, K, Cb] with coordinate m styled by group[m]. With ``stop`` (a line layer of
+        `creps_layers.line_layers`): only that layer's output [N, M, K, C] (ToRes: the running bi-line, unscaled).
         """
         K, cb, res = self.cfg.rank, self.cfg.biline_channels, self.cfg.block_res
         amp = st.amp[:, slot * K:(slot + 1) * K]
         out: list[list[torch.Tensor]] = [[] for _ in res[1:]]
+        kept: list[torch.Tensor] = []
         step = max(1, LINE_CHUNK // amp.shape[0]) if not st.per_sample else LINE_CHUNK
         for c0 in range(0, coords.shape[0], step):
             chunk = coords[c0:c0 + step]
             m = chunk.shape[0]
             pad = max(0, -(-MIN_ROWS // K) - m)
             chunk = torch.cat([chunk, chunk[-1:].expand(pad)])
+
+            def keep(name: str, t: torch.Tensor, m: int = m, n: int = chunk.shape[0]) -> bool:
+                if name == stop:
+                    kept.append(t.float().view(t.shape[0], n, K, -1)[:, :m])
+                return name == stop
+
             if st.per_sample:
                 assert group is not None
                 g = group[c0:c0 + step]
@@ -311,14 +319,29 @@ class CrepsGenerator(Generator):
 
                 def layer(path: str, x: torch.Tensor) -> torch.Tensor:
                     return self._apply(path, self._cast(x, path), st.layers[path])
+            if keep("b4.input", x):
+                continue
             x = layer("synthesis.b4.fc1", x)
+            if keep("b4.fc1", x):
+                continue
             bl = None
             for i, r in enumerate(res[1:]):
                 p = f"synthesis.b{r}"
-                x = layer(p + ".fc1", layer(p + ".fc0", x))
+                x = layer(p + ".fc0", x)
+                if keep(f"b{r}.fc0", x):
+                    break
+                x = layer(p + ".fc1", x)
+                if keep(f"b{r}.fc1", x):
+                    break
                 y = layer(p + ".tores", x).float()
                 bl = y if bl is None else bl + y
+                if keep(f"b{r}.tores", bl):
+                    break
                 out[i].append((bl * SQRT_HALF).view(x.shape[0], chunk.shape[0], K, cb)[:, :m])
+        if stop is not None:
+            if not kept:
+                raise ValueError(f"layer: {stop!r} is not a line layer")
+            return [torch.cat(kept, dim=1)]
         return [torch.cat(o, dim=1) for o in out]
 
     def _apply_pp(self, path: str, x: torch.Tensor, sd: tuple[torch.Tensor, torch.Tensor | None],
@@ -345,8 +368,12 @@ class CrepsGenerator(Generator):
             tabs.append((self._fc(p + ".affine", ws[:, -1]) - bias, bias))
         return ("pixel", (tabs, a))
 
-    def _pixels(self, fs: list[torch.Tensor], head: Head, sel: torch.Tensor | slice | None = None) -> torch.Tensor:
-        """Decoders + head: composed maps fs [N, P, Cb] -> RGB [N, P, C]; `sel` picks per-pixel head weights."""
+    def _pixels(self, fs: list[torch.Tensor], head: Head, sel: torch.Tensor | slice | None = None,
+                stop: str | None = None) -> torch.Tensor:
+        """Decoders + head: composed maps fs [N, P, Cb] -> RGB [N, P, C]; `sel` picks per-pixel head weights.
+
+        With ``stop`` (a pixel layer of `creps_layers.activation_layers` that is not a line layer): that layer's output [N, P, C] instead.
+        """
         n, p0, cb = fs[0].shape
         if head[0] == "pixel":
             a = head[1][1][sel] if sel is not None else head[1][1]
@@ -354,12 +381,23 @@ class CrepsGenerator(Generator):
         if p0 < MIN_ROWS:
             fs = [torch.nn.functional.pad(f, (0, 0, 0, MIN_ROWS - p0)) for f in fs]
         p = fs[0].shape[1]
+
+        def kept(t: torch.Tensor) -> torch.Tensor:
+            return t.reshape(n, p, -1)[:, :p0]
+
+        if stop is not None and stop.endswith(".compose"):
+            return kept(fs[[f"b{r}.compose" for r in self.cfg.composed].index(stop)])
         x = fs[0].reshape(n * p, cb)
-        names = [f"decoder_{r}" for r in self.cfg.block_res[2:]]
-        for name, f in zip(names, fs[1:], strict=True):
-            x = self._mlp(name, x) + f.reshape(n * p, cb)
+        for r, f in zip(self.cfg.block_res[2:], fs[1:], strict=True):
+            x = self._mlp(f"decoder_{r}", x) + f.reshape(n * p, cb)
+            if stop == f"b{r}.feature":
+                return kept(x)
         x = self._mlp("decoder_last", x)
+        if stop == "decoder_last":
+            return kept(x)
         img = self._fc("synthesis.decoder_img", x).view(n, p, -1)
+        if stop == "decoder_img":
+            return kept(img)
         x = x.view(n, p, cb)
         if head[0] == "fold":
             x = self._cast(x, _HEAD[0])
@@ -369,6 +407,8 @@ class CrepsGenerator(Generator):
                     img = img + y.float()
                 else:
                     x = y
+                if stop == path.removeprefix("synthesis."):
+                    return kept(img if j % 3 == 2 else x)
             return img[:, :p0]
         tabs, a = head[1]
         x, img = x[0], img[0]
@@ -383,8 +423,9 @@ class CrepsGenerator(Generator):
                 img = img + y
             else:
                 x = y
+            if stop == path.removeprefix("synthesis."):
+                return kept((img if j % 3 == 2 else x)[None])
         return img[None, :p0]
-
 
     # ----------------------------------------------------------------- Generator hook
     def _synthesize(self, ws: torch.Tensor, grid: torch.Tensor | None, weights: torch.Tensor | None,
@@ -393,3 +434,14 @@ class CrepsGenerator(Generator):
         from engine.models.creps_render import render
 
         return render(self, ws, grid, weights, "fourier" not in ablate)
+
+    def activation_layers(self) -> list[str]:
+        from engine.models.creps_layers import activation_layers
+
+        return activation_layers(self.cfg)
+
+    def _layer_activations(self, ws: torch.Tensor, grid: torch.Tensor, weights: torch.Tensor | None,
+                           layer: str, ablate: frozenset[str]) -> torch.Tensor:
+        from engine.models.creps_layers import layer_activations
+
+        return layer_activations(self, ws, grid, weights, layer, "fourier" not in ablate)

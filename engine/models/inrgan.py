@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -23,6 +24,12 @@ from engine.models.inrgan_layers import (
 
 SNAP = 1e-3  # grid points this close (in native pixels) to a native pixel are that pixel
 PTS_MAX = float(2**24)  # native pixels; float32 coordinates carry no information beyond this
+
+Tap = Callable[[str, torch.Tensor], None]  # (layer name, activation [B, P, C] at the level's points)
+
+
+class _LayerReached(Exception):
+    """Stops a render once the layer being looked at has run."""
 
 
 class InrGanGenerator(Generator):
@@ -145,17 +152,7 @@ class InrGanGenerator(Generator):
         noise: NoiseArg,
         ablate: frozenset[str],
     ) -> torch.Tensor:
-        n = self.resolution
-        # index bookkeeping runs on the CPU in float64 (MPS has no float64); only GEMM inputs go to the device
-        if grid is None:
-            ii, jj = torch.meshgrid(torch.arange(n), torch.arange(n), indexing="ij")
-            pts = torch.stack([jj, ii], -1).reshape(-1, 2).double()
-            hw = (n, n)
-        else:
-            hw = (grid.shape[0], grid.shape[1])
-            pts = ((grid.reshape(-1, 2).cpu().double() + 1.0) * ((n - 1) / 2.0)).clamp(-PTS_MAX, PTS_MAX)
-            near = pts.round()
-            pts = torch.where((pts - near).abs() < SNAP, near, pts)
+        pts, hw = self._points(grid)
         lam = None if weights is None else weights.reshape(self.num_ws, -1, weights.shape[-1])
         if self.pixel_independent:
             rgb = self._render_points(ws, pts, lam, ablate)
@@ -163,11 +160,74 @@ class InrGanGenerator(Generator):
             rgb = self._render_coupled(ws, pts, hw, grid is None, weights, ablate)
         return rgb.reshape(rgb.shape[0], hw[0], hw[1], 3).permute(0, 3, 1, 2).contiguous()
 
+    def _points(self, grid: torch.Tensor | None) -> tuple[torch.Tensor, tuple[int, int]]:
+        """Continuous native pixel positions [P, 2] = (column, row), float64 on the CPU, and (H, W)."""
+        n = self.resolution
+        # index bookkeeping runs on the CPU in float64 (MPS has no float64); only GEMM inputs go to the device
+        if grid is None:
+            ii, jj = torch.meshgrid(torch.arange(n), torch.arange(n), indexing="ij")
+            return torch.stack([jj, ii], -1).reshape(-1, 2).double(), (n, n)
+        pts = ((grid.reshape(-1, 2).cpu().double() + 1.0) * ((n - 1) / 2.0)).clamp(-PTS_MAX, PTS_MAX)
+        near = pts.round()
+        return torch.where((pts - near).abs() < SNAP, near, pts), (grid.shape[0], grid.shape[1])
+
+    # ----------------------------------------------------------------- layer viewer hook
+    def activation_layers(self) -> list[str]:
+        """Execution order: per block its coordinate features (``<block>.coord_fuser``: sin, cos, const
+        embeddings) when it has a fuser, each FMM layer, then its ToRGB (the running skip RGB)."""
+        names: list[str] = []
+        for b in self.config.blocks:
+            if b.fuser is not None:
+                names.append(f"{b.name}.coord_fuser")
+            names += [layer.name for layer in b.layers]
+            names.append(b.torgb.name)
+        return names
+
+    def _layer_activations(self, ws: torch.Tensor, grid: torch.Tensor, weights: torch.Tensor | None,
+                           layer: str, ablate: frozenset[str]) -> torch.Tensor:
+        """One layer at the grid, [C, H, W]. A layer of a coarser scale shows, per grid point, what the
+        render carries from that scale: the ancestor pixel's value (nearest upsampling; exactly the render's
+        own chain) or, for -bil, the scale's map sampled bilinearly at the align_corners=True position
+        P (r - 1)/(N - 1) of its upsampling (at the native scale: the render's own sampling)."""
+        pts, hw = self._points(grid)
+        ws = ws[:1] if weights is None else ws
+        if self.pixel_independent:
+            lam = None if weights is None else weights.reshape(self.num_ws, -1, weights.shape[-1])
+            acts = self._render_points(ws, pts, lam, ablate, layer)
+        else:
+            acts = self._coupled_activations(ws, pts, hw, weights, ablate, layer)
+        return acts[0].t().reshape(-1, hw[0], hw[1])
+
+    def _coupled_activations(self, ws: torch.Tensor, pts: torch.Tensor, hw: tuple[int, int],
+                             weights: torch.Tensor | None, ablate: frozenset[str], layer: str) -> torch.Tensor:
+        n = self.resolution
+        if weights is not None and not torch.equal(pts, self._points(None)[0]):
+            raise ValueError(
+                "weights: the bilinear INR-GAN variant is not pixel-independent; per-pixel style maps are only "
+                "supported at the native grid"
+            )
+        seen: list[torch.Tensor] = []
+
+        def tap(name: str, t: torch.Tensor) -> None:
+            if name == layer:
+                seen.append(t.clone())
+                raise _LayerReached
+
+        try:
+            self._render_dense(ws, weights, ablate, tap=tap)
+        except _LayerReached:
+            pass
+        t = seen[0]
+        r = round(t.shape[1] ** 0.5)
+        return _bilinear_sample(t.reshape(t.shape[0], r, r, -1), pts * ((r - 1) / (n - 1)))
+
     # ----------------------------------------------------------------- pixel-independent path (nearest)
     def _render_points(
-        self, ws: torch.Tensor, pts: torch.Tensor, lam: torch.Tensor | None, ablate: frozenset[str]
+        self, ws: torch.Tensor, pts: torch.Tensor, lam: torch.Tensor | None, ablate: frozenset[str],
+        layer: str | None = None,
     ) -> torch.Tensor:
-        """RGB [B', P, 3] at continuous native pixel positions pts [P, 2] = (column, row), float64."""
+        """RGB [B', P, 3] at continuous native pixel positions pts [P, 2] = (column, row), float64;
+        with ``layer``, that layer's activations [B', P, C] instead."""
         cfg, n = self.config, self.resolution
         coarse = cfg.levels[:-1]
         # global ancestor ids per coarse level, so area-averaged styles do not depend on the banding
@@ -200,7 +260,7 @@ class InrGanGenerator(Generator):
             band = slice(p0, p0 + step)
             sub = None if lam is None else lam[:, band]
             inv_band = [i[band] for i in inv]
-            out.append(self._render_band(ws, pts[band], inv_band, anc, level_lam, sub, ablate, cache))
+            out.append(self._render_band(ws, pts[band], inv_band, anc, level_lam, sub, ablate, cache, layer))
         return torch.cat(out, 1)
 
     def _rows_at(self, res: int) -> set[int]:
@@ -221,8 +281,10 @@ class InrGanGenerator(Generator):
         lam: torch.Tensor | None,
         ablate: frozenset[str],
         cache: dict[str, torch.Tensor],
+        layer: str | None = None,
     ) -> torch.Tensor:
         cfg, n, dev = self.config, self.resolution, self.device
+        seen: list[torch.Tensor] = []
         x: torch.Tensor | None = None
         img: torch.Tensor | None = None
         prev_local: torch.Tensor | None = None  # band point -> index into the previous level's rows
@@ -245,8 +307,15 @@ class InrGanGenerator(Generator):
                 cpu_parent[local] = prev_local
                 parent = cpu_parent.to(dev)
                 img = img[:, parent]  # type: ignore[index]
-            x, img = self._run_level(blocks, x, img, xy.float().to(dev), ij.to(dev), st, ablate, parent=parent)
+            tap = None if layer is None else _gather_tap(layer, local.to(dev), seen)
+            try:
+                x, img = self._run_level(blocks, x, img, xy.float().to(dev), ij.to(dev), st, ablate,
+                                         parent=parent, tap=tap)
+            except _LayerReached:
+                return seen[0]
             prev_local = local
+        if layer is not None:
+            raise ValueError(f"layer: no layer named {layer!r}")
         assert img is not None
         return img
 
@@ -262,18 +331,24 @@ class InrGanGenerator(Generator):
         ablate: frozenset[str],
         trace: dict[str, tuple[torch.Tensor, torch.Tensor]] | None = None,
         parent: torch.Tensor | None = None,
+        tap: Tap | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Run the blocks of one scale on its points; ``x`` is at the previous scale's points when
-        ``parent`` (this scale's point -> previous point) is given, else already at this scale."""
+        ``parent`` (this scale's point -> previous point) is given, else already at this scale.
+        ``tap(name, activation)`` sees every `activation_layers` output at this scale's points."""
         b = st.ws.shape[0] if st.lam is None else 1
         for block in blocks:
             layers = block.layers
             if block.fuser is not None:
                 feats = fuser_features(block.fuser, xy, ij, ablate)
+                if tap is not None:
+                    tap(f"{block.name}.coord_fuser", feats[None])
                 if x is not None and parent is not None and st.lam is None:
                     # nearest upsampling commutes with the channel GEMM: the previous features' share
                     # of conv0 is computed once per coarse pixel, then copied to its children
                     x = fmm_split_forward(layers[0], x, parent, feats, st)
+                    if tap is not None:
+                        tap(layers[0].name, x)
                     layers = layers[1:]
                 elif x is None:
                     x = feats[None].expand(b, -1, -1)
@@ -288,8 +363,12 @@ class InrGanGenerator(Generator):
                 if layer.instance_norm:
                     x = instance_norm(x)
                 x = fmm_forward(layer, x, st)
+                if tap is not None:
+                    tap(layer.name, x)
             y = torgb_forward(block.torgb, x, st)
             img = y if img is None else img + y
+            if tap is not None:
+                tap(block.torgb.name, img)
             if trace is not None:
                 trace[block.name] = (x, img)
         assert x is not None and img is not None
@@ -341,6 +420,7 @@ class InrGanGenerator(Generator):
         weights: torch.Tensor | None,
         ablate: frozenset[str],
         trace: dict[str, tuple[torch.Tensor, torch.Tensor]] | None = None,
+        tap: Tap | None = None,
     ) -> torch.Tensor:
         """The official multi-scale pyramid (any upsampling mode, instance norm): RGB [B', N*N, 3]."""
         cfg, n = self.config, self.resolution
@@ -361,9 +441,21 @@ class InrGanGenerator(Generator):
             if x is not None and img is not None:
                 x, img = _upsample(x, r // 2, mode), _upsample(img, r // 2, mode)
             blocks = [b for b in cfg.blocks if b.res == r]
-            x, img = self._run_level(blocks, x, img, xy, ij, Styles(ws, lam, self._fold_cache(ws)), ablate, trace)
+            st = Styles(ws, lam, self._fold_cache(ws))
+            x, img = self._run_level(blocks, x, img, xy, ij, st, ablate, trace, tap=tap)
         assert img is not None
         return img
+
+
+def _gather_tap(layer: str, local: torch.Tensor, seen: list[torch.Tensor]) -> Tap:
+    """A tap that keeps ``layer``'s activation at the band's points (level point index ``local``) and stops."""
+
+    def tap(name: str, t: torch.Tensor) -> None:
+        if name == layer:
+            seen.append(t[:, local])
+            raise _LayerReached
+
+    return tap
 
 
 def _upsample(t: torch.Tensor, r: int, mode: str) -> torch.Tensor:

@@ -1,0 +1,108 @@
+"""CREPS layer activations for the layer viewer: every line and pixel layer of the real forward, per pixel.
+
+#----------------------------------------------------------------------------
+# Line layers (b4.input ... b<R>.tores) act on line samples [C, N, 2K] (spec creps.md §3.4): at pixel p
+# we show the row line at u_p in slots 0..K-1 and the column line at v_p in slots K..2K-1, flattened as
+# channel c * 2K + slot (the official tensor's own (C, 2K) order), so a row slot is constant along image
+# rows and a column slot along image columns. Pixel layers (compositions, fused features, decoders, head)
+# are per pixel. Painted styles follow the render's rules: line samples styled per group of pixels with
+# equal line weights, the head styled per pixel.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import torch
+
+from engine.models.creps_ops import compose_pairs
+from engine.models.creps_render import _blend
+
+if TYPE_CHECKING:
+    from engine.models.creps import CrepsGenerator, Head, LineStyles
+    from engine.models.creps_config import CrepsConfig
+
+PIXEL_CHUNK = 4096  # pixels per pass (line layers keep C * 2K floats per pixel)
+
+
+HEAD_LAYERS = ("decoder_last", "decoder_img", *(f"block{i}.{n}" for i in (0, 1) for n in ("fc0", "fc1", "tores")))
+
+
+def activation_layers(cfg: CrepsConfig) -> list[str]:
+    """Viewable layers in execution order: line layers, and after each block b<r> (r >= 8) its composition
+    ``b<r>.compose`` (F_r = sum_k X_k(u) Y_k(v) of the scaled bi-line) and, from the second on, the fused
+    feature ``b<r>.feature`` = decoder_r(feature) + F_r; then the head (decoder_img: the first RGB;
+    ``tores``: the running bi-line of a line block, the running RGB of block0/1)."""
+    names = ["b4.input", "b4.fc1"]
+    for i, r in enumerate(cfg.composed):
+        names += [f"b{r}.fc0", f"b{r}.fc1", f"b{r}.tores", f"b{r}.compose"] + ([f"b{r}.feature"] if i else [])
+    return names + list(HEAD_LAYERS)
+
+
+def line_layers(cfg: CrepsConfig) -> list[str]:
+    """The layers that act on line samples (one value per row / column coordinate and slot)."""
+    return [n for n in activation_layers(cfg)
+            if n not in HEAD_LAYERS and not n.endswith((".compose", ".feature"))]
+
+
+def layer_activations(g: CrepsGenerator, ws: torch.Tensor, grid: torch.Tensor, weights: torch.Tensor | None,
+                      layer: str, fourier: bool) -> torch.Tensor:
+    """``layer`` at grid [H, W, 2] (frame x, y), [C, H, W]: ws [1, L, w_dim] or K anchors with weights [L, H, W, K]."""
+    u, v = (grid[..., 1] + 1) * 0.5, (grid[..., 0] + 1) * 0.5  # frame (x, y) -> (row u, column v)
+    h, w = u.shape
+    uf, vf = u.reshape(-1), v.reshape(-1)
+    n_ws = g.num_ws
+    line = layer in line_layers(g.cfg)
+    a_line: torch.Tensor | None = None
+    if weights is None:
+        ws = ws[:1]
+        head = g._head_fold(ws[:, -1])
+        folded = g._line_styles(ws)
+    else:
+        k = weights.shape[-1]
+        a_head = weights[-1].reshape(h * w, k)
+        if bool((a_head == a_head[:1]).all()):
+            head = g._head_fold(_blend(ws[:, -1:], a_head[:1], 1)[:, 0])
+        else:
+            head = g._head_pixel(ws, a_head)
+        a_line = weights[:-1].permute(1, 2, 0, 3).reshape(h * w, (n_ws - 1) * k)
+        if bool((a_line == a_line[:1]).all()):  # one line style: folded, as the render does
+            folded = g._line_styles(torch.cat([_blend(ws, a_line[:1], n_ws - 1)[0], ws[:1, -1]])[None])
+            a_line = None
+    out: torch.Tensor | None = None
+    for p0 in range(0, h * w, PIXEL_CHUNK):
+        idx = torch.arange(p0, min(p0 + PIXEL_CHUNK, h * w), device=g.device)
+        if a_line is None:
+            st: LineStyles = folded
+            uu, iu = torch.unique(uf[idx], return_inverse=True)
+            vv, iv = torch.unique(vf[idx], return_inverse=True)
+            gu = gv = None
+        else:  # line samples are unique (group, coordinate) pairs, styled per sample
+            groups, gp = torch.unique(a_line[idx], dim=0, return_inverse=True)
+            st = g._line_style_tables(_blend(ws, groups, n_ws - 1))
+            rk, iu = torch.unique(torch.stack([gp.double(), uf[idx].double()], 1), dim=0, return_inverse=True)
+            ck, iv = torch.unique(torch.stack([gp.double(), vf[idx].double()], 1), dim=0, return_inverse=True)
+            uu, gu, vv, gv = rk[:, 1].float(), rk[:, 0].long(), ck[:, 1].float(), ck[:, 0].long()
+        part = _chunk(g, st, head, idx, (uu, iu, gu), (vv, iv, gv), layer if line else None,
+                      None if line else layer, fourier)
+        if out is None:
+            out = part.new_empty(h * w, part.shape[1])
+        out[idx] = part
+    assert out is not None
+    return out.t().reshape(-1, h, w)
+
+
+Axis = tuple[torch.Tensor, torch.Tensor, "torch.Tensor | None"]  # (distinct coords, pixel -> coord, groups)
+
+
+def _chunk(g: CrepsGenerator, st: LineStyles, head: Head, idx: torch.Tensor, rows: Axis, cols: Axis,
+           line_stop: str | None, pixel_stop: str | None, fourier: bool) -> torch.Tensor:
+    """One chunk of pixels idx: [P, C] of a line layer (c * 2K + slot) or of a pixel layer."""
+    (uu, iu, gu), (vv, iv, gv) = rows, cols
+    xs = g._line_tables(st, uu, 0, fourier, gu, line_stop)  # per block [1, Mu, K, C]
+    ys = g._line_tables(st, vv, 1, fourier, gv, line_stop)
+    if line_stop is not None:
+        x, y = xs[0][0, iu].transpose(1, 2), ys[0][0, iv].transpose(1, 2)  # [P, C, K] each
+        return torch.cat([x, y], dim=2).reshape(idx.shape[0], -1)
+    fs = [compose_pairs(x[0, iu], y[0, iv])[None] for x, y in zip(xs, ys, strict=True)]
+    return g._pixels(fs, head, idx, pixel_stop)[0].float()
