@@ -160,13 +160,24 @@ def layer_names_job() -> Job:
     return run
 
 
+LAYER_FLOATS = 1 << 26  # the layer viewer keeps at most this many floats (256 MB) of one layer
+
+
 def layer_job(style: StyleSpec, camera: Camera, size: tuple[int, int], layer: str) -> Job:
-    """One layer's activations [C, H, W] for the view (camera, styles, painted masks, ablations)."""
+    """One layer's activations [C, H, W] for the view (camera, styles, painted masks, ablations).
+
+    Wide layers (e.g. CREPS line layers of a release model: C x 2K = 16384 channels) are computed on a
+    coarser grid of the same view, so that C x H x W stays within LAYER_FLOATS.
+    """
 
     def run(g: Generator | None, token: CancelToken, progress: Callable[[float], None]) -> np.ndarray:
         if g is None:
             raise ValueError("no model loaded")
-        grid = camera_grid(camera, *size)
+        probe = camera_grid(camera, 1, 1)  # one pixel tells the channel count
+        channels = g.layer_activations(resolve_style(g, style, probe)[0][:1], probe, layer).shape[0]
+        w, h = size
+        s = min(1.0, (LAYER_FLOATS / (channels * w * h)) ** 0.5)
+        grid = camera_grid(camera, max(1, int(w * s)), max(1, int(h * s)))
         ws, weights = resolve_style(g, style, grid)
         return g.layer_activations(ws, grid, layer, weights, style.ablate)
 

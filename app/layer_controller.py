@@ -90,8 +90,7 @@ class LayerController(QObject):
         family, names = result.value
         self.layers = list(names)
         if not names:
-            self.panel.set_message(f"Viewing layer activations is not supported for the {family} family yet "
-                                   "(the engine hook exists for CIPS).")
+            self.panel.set_message(f"Viewing layer activations is not supported for the {family} family.")
             return
         default = next((n for n in names if n not in ("lff", "emb")), names[0])
         self.panel.set_layers(names, default)
@@ -108,9 +107,9 @@ class LayerController(QObject):
         size = layer_size(req.size)
         self.runner.abandon()
         self.runner.start(analysis_jobs.layer_job(req.style, req.camera, size, layer),
-                          lambda r: self._on_layer_done(r, layer, size))
+                          lambda r: self._on_layer_done(r, layer))
 
-    def _on_layer_done(self, result: JobResult, layer: str, size: tuple[int, int]) -> None:
+    def _on_layer_done(self, result: JobResult, layer: str) -> None:
         if result.cancelled:
             return
         if result.error is not None:
@@ -120,7 +119,7 @@ class LayerController(QObject):
         self.panel.set_channel_count(self.acts.shape[0])
         self._show()
         a = self.acts
-        self.panel.set_message(f"{layer}: {a.shape[0]} channels at {size[0]} × {size[1]} px "
+        self.panel.set_message(f"{layer}: {a.shape[0]} channels at {a.shape[2]} × {a.shape[1]} px "
                                f"(values {a.min():.3g} … {a.max():.3g})")
 
     def _show(self) -> None:

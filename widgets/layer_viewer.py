@@ -39,7 +39,9 @@ class LayerViewer(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._layer = QComboBox()
-        self._layer.setToolTip("lff = Fourier features, emb = the sampled embedding, then the style layers")
+        self._layer.setToolTip("The generator's layers in execution order (CIPS: lff = Fourier features, emb = the "
+                               "sampled embedding; INR-GAN: coord_fuser = coordinate features; CREPS: line layers "
+                               "show row lines in slots 0..K-1 and column lines in K..2K-1 of each channel)")
         self._layer.currentTextChanged.connect(self.layerChanged)
         update = QPushButton("Update")
         update.clicked.connect(self.refreshRequested)
