@@ -126,10 +126,15 @@ class Generator(ABC):
                           ablate: Sequence[str] = ()) -> np.ndarray:
         """One layer's activations at a grid, float32 [C, H, W] (no noise).
 
-        ``layer`` is a name from `activation_layers` (CIPS: "lff" = Fourier features, "emb" = the sampled
-        embedding, then the style layers as `layer_names` lists them, each output as the official module
-        returns it); ``ws``, ``grid``, ``weights`` and ``ablate`` as for `synthesis` (one image: B = 1, or K
-        anchors with ``weights``). Families without the hook raise NotImplementedError.
+        ``layer`` is a name from `activation_layers`, in execution order, each output as the official module
+        returns it (a ToRGB / ToRes: the running sum). CIPS: "lff" = Fourier features, "emb" = the sampled
+        embedding, then the style layers as `layer_names` lists them. INR-GAN: per block "<block>.coord_fuser"
+        (sin, cos, const embeddings), its FMM layers and "<block>.torgb"; a coarser scale's layer shows what the
+        render carries to each grid point. CREPS: line layers ("b4.input" ... "b<r>.tores") as channel
+        c * 2K + slot (row line at the pixel's u in slots < K, column line at its v), then the per-pixel
+        compositions, fused features, decoders and head (creps_layers.py). ``ws``, ``grid``, ``weights`` and
+        ``ablate`` as for `synthesis` (one image: B = 1, or K anchors with ``weights``). Families without the
+        hook raise NotImplementedError.
         """
         names = self.activation_layers()
         if not names:
