@@ -40,8 +40,11 @@ def _add_style_camera(p: argparse.ArgumentParser) -> None:
     p.add_argument("--zoom", type=float, default=1.0, help="zoom (< 1 extrapolates beyond the frame)")
     p.add_argument("--rotate", type=float, default=0.0, help="rotation in degrees")
     p.add_argument("--projection", choices=("plane", "cylinder"), default="plane",
-                   help="cylinder: rows are circles about --center (outer radius 1/zoom), unrolled into a "
-                        "seamless panorama strip (needs width > pi x (height - 1))")
+                   help="cylinder: an upright panorama strip (framed as the plane at --zoom) whose width is one "
+                        "turn; --rotate is then the yaw and the wrap is cross-faded (--blend)")
+    p.add_argument("--blend", type=float, default=0.125,
+                   help="cylinder: share of the strip width cross-faded into the next turn so that column W-1 "
+                        "runs into column 0 (0 .. 0.5, default 0.125; 0 = a hard seam)")
     p.add_argument("--grid", type=Path, help="explicit [H, W, 2] frame-coordinate grid as .npy")
     p.add_argument("--noise", choices=("none", "random"), default="none")
     p.add_argument("--ablate", choices=("embedding", "fourier"), action="append", default=[])
@@ -71,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="render a large image in tiles (bounded memory) to .png or .tif")
     _add_style_camera(p)
     _add_export_options(p)
-    p = sub.add_parser("panorama", help="export with the cylinder projection (seamless wrap) and check the seam")
+    p = sub.add_parser("panorama", help="export an upright cylinder strip (cross-faded wrap) and check the seam")
     _add_style_camera(p)
     p.set_defaults(projection="cylinder")
     _add_export_options(p)
@@ -153,8 +156,11 @@ def camera_from_args(g: Generator, args: argparse.Namespace) -> tuple[Any, np.nd
         raise CliError(f"--size: width and height must be >= 1, got {size[0]} {size[1]}")
     if not np.isfinite(args.zoom) or args.zoom <= 0:
         raise CliError(f"--zoom: must be a positive number, got {args.zoom}")
+    blend = getattr(args, "blend", 0.125)
+    if not np.isfinite(blend) or not 0.0 <= blend <= 0.5:
+        raise CliError(f"--blend: expected a share of the strip width in [0, 0.5], got {blend}")
     cam = Camera(center=(args.center[0], args.center[1]), zoom=args.zoom, rotation=args.rotate,
-                 projection=getattr(args, "projection", "plane"))
+                 projection=getattr(args, "projection", "plane"), blend=blend)
     return cam, grid, (int(size[0]), int(size[1]))
 
 
@@ -197,7 +203,7 @@ def _numbered(out: Path, i: int, n: int) -> Path:
 
 
 def _run_images(args: argparse.Namespace, tiled: bool) -> int:
-    from engine.coords import camera_grid
+    from engine.coords import camera_grid, wrap_blend
     from engine.export import export_image, make_recipe
 
     out: Path = args.out
@@ -217,15 +223,16 @@ def _run_images(args: argparse.Namespace, tiled: bool) -> int:
             raise CliError(f"--ablate: the {g.family} family has no {bad[0]} to zero")
     camera = {"center": list(cam.center), "zoom": cam.zoom, "rotation": cam.rotation}
     if cam.projection != "plane":  # plane recipes keep their established keys
-        camera["projection"] = cam.projection
+        camera.update(projection=cam.projection, blend=cam.blend)
     fields.update(camera=camera, size=list(size), noise=noise, ablate=list(ablate), grid_file=str(args.grid) if grid is not None else None)
     if ext == ".npy":
         full = grid if grid is not None else camera_grid(cam, *size)
+        wrap = wrap_blend(cam, *size) if grid is None else None
         from engine.renderer import render_bands
 
         res = np.empty((ws.shape[0], 3, size[1], size[0]), np.float32)
         for y0, part in render_bands(g, lambda gr: (ws, None), lambda y, r: full[y:y + r], size[1], size[0],
-                                     noise, ablate):
+                                     noise, ablate, wrap=wrap):
             res[:, :, y0:y0 + part.shape[2]] = part
         _save_npy_atomic(out, res)
         print(f"wrote {out} {list(res.shape)}")
@@ -263,10 +270,13 @@ def _print_seam(g: Generator, styles: Any, cam: Any, size: tuple[int, int], nois
     s = render_seam_check(g, styles, cam, size[0], size[1], noise, ablate)
     if cam.projection == "cylinder":
         geo = panorama_geometry(cam, *size)
-        print(f"ring: radius {geo['inner_radius']:.4g} .. {geo['outer_radius']:.4g} about {list(cam.center)}, "
-              f"circumference {geo['circumference']:.4g} frame units")
+        print(f"turn: x {geo['x_start']:.4g} .. {geo['x_end']:.4g}, y {geo['y_top']:.4g} .. {geo['y_bottom']:.4g} "
+              f"(period {geo['period']:.4g} frame units = {geo['turn_in_heights']:.3g} strip heights), "
+              f"last {geo['blend_columns']:.0f} columns cross-faded into the wrap")
+    verdict = "seamless" if s.seamless else "a visible seam"
     print(f"wrap seam: mean |col 0 - col {size[0] - 1}| = {s.seam:.4g}; neighbouring columns: median "
-          f"{s.median:.4g}, p90 {s.p90:.4g}, max {s.max:.4g} ({s.pairs} pairs); seam / median = {s.ratio:.3f}")
+          f"{s.median:.4g}, p90 {s.p90:.4g}, max {s.max:.4g} ({s.pairs} pairs); seam / median = {s.ratio:.3f} "
+          f"({verdict})")
 
 
 def _save_npy_atomic(out: Path, arr: np.ndarray) -> None:

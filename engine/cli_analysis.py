@@ -81,11 +81,12 @@ def _save_image(path: Path, rgb: np.ndarray) -> None:
 def run_foveate(g, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
     from engine.cli import CliError, camera_from_args
     from engine.coords import camera_grid
-    from engine.foveation import density_rgb, foveated_render, plan_foveation
+    from engine.foveation import check_plane, density_rgb, foveated_render, plan_foveation
 
     if args.out.suffix.lower() not in (".png", ".npy"):
         raise CliError(f"--out {args.out}: unsupported type (use .png or .npy)")
     cam, grid, size = camera_from_args(g, args)
+    check_plane(cam)
     ws = _one_style(g, args)
     plan = plan_foveation(size[0], size[1], tuple(args.focus) if args.focus else None, args.radius, args.levels)
     res = foveated_render(g, ws, grid if grid is not None else camera_grid(cam, *size), plan,

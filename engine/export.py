@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from engine.coords import camera_grid
+from engine.coords import WrapBlend, camera_grid, wrap_blend
 from engine.image_writers import RECIPE_KEY, open_writer
 from engine.renderer import TILE_PIXELS, CancelToken, StylesFn, bands, render_grid, to_uint8
 from engine.types import Camera
@@ -129,8 +129,9 @@ def export_image(
 ) -> Path:
     """Render ``size`` = (W, H) in row bands and stream them to ``out`` (.png 8/16 bit, .tif).
 
-    Equal to an untiled render; memory is bounded by one band. Cancel, Ctrl+C or an error leaves no
-    partial file and an existing ``out`` untouched. ``progress(rows_done, rows_total)`` after each band.
+    Equal to an untiled render (cylinder strips with their wrap cross-fade); memory is bounded by one band.
+    Cancel, Ctrl+C or an error leaves no partial file and an existing ``out`` untouched.
+    ``progress(rows_done, rows_total)`` after each band.
     ``journal`` (default: for images of at least 2048² pixels) keeps finished bands beside the target so
     that running the same export again resumes where it stopped; the result equals an uninterrupted one.
     """
@@ -141,10 +142,11 @@ def export_image(
         raise ValueError(f"grid: shape {list(grid.shape)} does not match size {width} x {height}")
     cam = camera or Camera()
 
-    def band_grid(y0: int, rows: int) -> np.ndarray:
+    def band_grid(y0: int, rows: int) -> tuple[np.ndarray, WrapBlend | None]:
         if grid is not None:
-            return grid[y0:y0 + rows]
-        return camera_grid(cam, width, height, rect=(0, y0, width, rows))
+            return grid[y0:y0 + rows], None
+        rect = (0, y0, width, rows)
+        return camera_grid(cam, width, height, rect=rect), wrap_blend(cam, width, height, rect=rect)
 
     out = Path(out)
     use_journal = width * height >= JOURNAL_MIN_PIXELS if journal is None else journal
@@ -164,7 +166,8 @@ def export_image(
             if cancel is not None:
                 cancel.check()
             if band is None:
-                part = render_grid(g, styles, band_grid(y0, rows), noise, ablate)
+                band_coords, wrap = band_grid(y0, rows)
+                part = render_grid(g, styles, band_coords, noise, ablate, wrap)
                 if part.shape[0] != 1:
                     raise ValueError("ws: export renders one image at a time (B = 1)")
                 band = convert(part[0])

@@ -222,6 +222,12 @@ def foveated_render(
     return FoveatedResult(image, plan, samples, time.perf_counter() - t0)
 
 
+def check_plane(camera: Camera) -> None:
+    """Foveation samples one grid point per pixel; a cylinder strip's wrap band needs two (its cross-fade)."""
+    if camera.projection != "plane":
+        raise ValueError(f"projection: foveated renders need the plane camera, got {camera.projection!r}")
+
+
 def foveate(
     g: Generator,
     style: StyleSpec,
@@ -235,6 +241,7 @@ def foveate(
     """One call for a view: plan around ``focus`` (output pixels; default centre) and render the camera's grid."""
     from engine.coords import camera_grid
 
+    check_plane(camera)
     plan = plan_foveation(size[0], size[1], focus, radius, levels)
     check_pixel_independent(g)
     return foveated_render(g, spec_styles(g, style), camera_grid(camera, size[0], size[1]), plan,

@@ -1,4 +1,13 @@
-"""Cylindrical panoramas: the camera and a numerical check of the wrap seam (column W-1 -> column 0)."""
+"""Cylindrical panoramas: an upright strip whose right end wraps into its left end, and a numerical check of
+the wrap seam (column W-1 -> column 0).
+
+CIPS (Fig. 11) shows cylindrical panoramas, but the released code has none (specs/cips.md §7.6): this design is
+ours. A model trained on a plane has no periodic content and no closed path through the plane keeps content
+upright and unmirrored, so the strip extrapolates straight along x over one period L = W * step and cross-fades
+its last `Camera.blend` of the width into the content one period to the left, which column 0 continues
+(`engine.coords.camera_grid` / `wrap_blend`). Both terms are real generator evaluations per pixel, so tiles
+stay exact.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from engine.coords import camera_grid, cylinder_geometry
+from engine.coords import grid_at, strip_geometry, wrap_at
 from engine.renderer import StylesFn, render_grid
 from engine.types import Camera
 
@@ -17,19 +26,27 @@ if TYPE_CHECKING:
 
 SEAM_PAIRS = 64  # neighbouring column pairs sampled by `render_seam_check` for the typical difference
 SEAM_ROWS = 512  # at most this many rows enter `render_seam_check` (evenly strided)
+SEAMLESS_RATIO = 1.5  # seam / median neighbouring-column difference below which a wrap counts as seamless
+DEFAULT_BLEND = Camera().blend
 
 
-def panorama_camera(center: tuple[float, float] = (0.0, 0.0), zoom: float = 1.0, yaw: float = 0.0) -> Camera:
-    """A "cylinder" camera: ring about ``center``, outer radius 1 / ``zoom``, turned by ``yaw`` degrees."""
-    return Camera(center=center, zoom=zoom, rotation=yaw, projection="cylinder")
+def panorama_camera(center: tuple[float, float] = (0.0, 0.0), zoom: float = 1.0, yaw: float = 0.0,
+                    blend: float = DEFAULT_BLEND) -> Camera:
+    """A "cylinder" camera: upright strip about ``center`` framed as the plane camera at ``zoom``, turned by
+    ``yaw`` degrees (360 / W per column), the last ``blend`` of the width cross-faded across the wrap."""
+    return Camera(center=center, zoom=zoom, rotation=yaw, projection="cylinder", blend=blend)
 
 
 def panorama_geometry(camera: Camera, width: int, height: int) -> dict[str, float]:
-    """Radii and circumference (frame units) of a cylinder panorama, for labels and recipes."""
-    r, step = cylinder_geometry(camera, width, height)
-    half = (height - 1) / 2.0 * step
-    return {"radius": r, "inner_radius": r - half, "outer_radius": r + half, "pixel_step": step,
-            "circumference": 2.0 * np.pi * r, "degrees_per_column": 360.0 / width}
+    """Extent (frame units) of a cylinder panorama, for labels and recipes: one turn spans
+    x in [x_start, x_start + period) and y in [y_top, y_bottom]; ``blend_columns`` are cross-faded."""
+    period, step = strip_geometry(camera, width, height)
+    half_h = (height - 1) / 2.0 * step
+    x0 = float(camera.center[0]) - period / 2.0
+    return {"period": period, "pixel_step": step, "x_start": x0, "x_end": x0 + period,
+            "y_top": float(camera.center[1]) - half_h, "y_bottom": float(camera.center[1]) + half_h,
+            "turn_in_heights": period / max(2.0 * half_h, step), "blend_columns": camera.blend * width,
+            "degrees_per_column": 360.0 / width}
 
 
 @dataclass(frozen=True)
@@ -40,7 +57,7 @@ class SeamStats:
     ----------
     seam : mean |column 0 - column W-1| over rows and channels.
     median, p90, max : of the same quantity over neighbouring column pairs (j, j+1).
-    ratio : seam / median; about 1 for a seamless wrap, several times larger for a plane render.
+    ratio : seam / median; about 1 for a seamless wrap, several times larger for a plane strip.
     pairs : number of neighbouring pairs the statistics come from.
     """
 
@@ -50,6 +67,11 @@ class SeamStats:
     max: float
     ratio: float
     pairs: int
+
+    @property
+    def seamless(self) -> bool:
+        """The wrap differs from the typical neighbouring pair by less than `SEAMLESS_RATIO` x."""
+        return self.ratio < SEAMLESS_RATIO
 
 
 def _column_diffs(left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -87,14 +109,14 @@ def render_seam_check(
 ) -> SeamStats:
     """Seam check of a (possibly huge) panorama without rendering it: only the seam columns and
     ``pairs`` evenly spaced neighbouring column pairs are rendered, on at most `SEAM_ROWS` rows.
-    Grids come from `camera_grid` at the full size, so these pixels are the export's own pixels."""
+    Grids (and the cylinder cross-fade) come from the camera at the full size, so these pixels are the
+    export's own pixels."""
     if width < 3:
         raise ValueError(f"size: a seam check needs at least 3 columns, got {width}")
-    full_rows = np.arange(0, height, max(1, -(-height // SEAM_ROWS)))
-    starts = np.unique(np.linspace(0, width - 2, max(1, min(pairs, width - 1))).round().astype(int))
+    rows = np.arange(0, height, max(1, -(-height // SEAM_ROWS)))
+    starts = np.unique(np.linspace(0, width - 2, max(1, min(pairs, width - 1))).round().astype(np.int64))
     cols = np.concatenate([[width - 1, 0], np.stack([starts, starts + 1], 1).ravel()])
-    col_grids = [camera_grid(camera, width, height, rect=(int(c), 0, 1, height)) for c in cols]
-    grid = np.concatenate(col_grids, axis=1)[full_rows]  # [rows, 2 + 2 * pairs, 2]
-    img = render_grid(g, styles, grid, noise, ablate)
+    img = render_grid(g, styles, grid_at(camera, width, height, cols, rows), noise, ablate,
+                      wrap_at(camera, width, height, cols, rows))
     seam = float(_column_diffs(img[..., 0:1], img[..., 1:2])[0])
     return _stats(seam, _column_diffs(img[..., 2::2], img[..., 3::2]))

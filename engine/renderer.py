@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from engine.coords import camera_grid
+from engine.coords import WrapBlend, camera_grid, wrap_blend
 from engine.errors import RenderCancelled
 from engine.styles import resolve_style
 from engine.types import Camera, Frame, RenderRequest, StyleSpec
@@ -65,10 +65,15 @@ def spec_styles(g: Generator, style: StyleSpec) -> StylesFn:
 
 
 def render_grid(g: Generator, styles: StylesFn, grid: np.ndarray, noise: str | Sequence[Any] = "none",
-                ablate: Sequence[str] = ()) -> np.ndarray:
-    """Float render [B, 3, H, W] of one grid (one tile or band)."""
+                ablate: Sequence[str] = (), wrap: WrapBlend | None = None) -> np.ndarray:
+    """Float render [B, 3, H, W] of one grid (one tile or band); ``wrap`` (a cylinder strip's cross-faded
+    columns, `engine.coords.wrap_blend`) blends in those pixels rendered one period to the left."""
     ws, weights = styles(grid)
-    return g.synthesis(ws, grid=grid, weights=weights, noise=noise, ablate=ablate)
+    img = g.synthesis(ws, grid=grid, weights=weights, noise=noise, ablate=ablate)
+    if wrap is not None:
+        ws2, weights2 = styles(wrap.grid)  # styles and painted masks at the shifted pixels' own coordinates
+        img = wrap.apply(img, g.synthesis(ws2, grid=wrap.grid, weights=weights2, noise=noise, ablate=ablate))
+    return img
 
 
 def render_bands(
@@ -81,13 +86,16 @@ def render_bands(
     ablate: Sequence[str] = (),
     cancel: CancelToken | None = None,
     tile_pixels: int = TILE_PIXELS,
+    wrap: WrapBlend | None = None,
 ) -> Iterator[tuple[int, np.ndarray]]:
     """Yield (y0, float [B, 3, rows, W]) row band by row band; ``band_grid(y0, rows)`` gives each band's
-    coordinates. Pixels are independent, so bands equal the same rows of an untiled render."""
+    coordinates and ``wrap`` (for all ``height`` rows) the cylinder cross-fade. Pixels are independent, so
+    bands equal the same rows of an untiled render."""
     for y0, rows in bands(height, width, tile_pixels):
         if cancel is not None:
             cancel.check()
-        yield y0, render_grid(g, styles, band_grid(y0, rows), noise, ablate)
+        yield y0, render_grid(g, styles, band_grid(y0, rows), noise, ablate,
+                              None if wrap is None else wrap.rows(y0, rows))
 
 
 def tile_pixels_for(g: Generator) -> int:
@@ -102,14 +110,15 @@ def render_float(
     grid: np.ndarray,
     cancel: CancelToken | None = None,
     tile_pixels: int | None = None,
+    wrap: WrapBlend | None = None,
 ) -> np.ndarray:
-    """Float render [B, 3, H, W] of an explicit grid, tiled in row bands (``tile_pixels`` None: the
-    generator's hint)."""
+    """Float render [B, 3, H, W] of an explicit grid (and its cylinder ``wrap``), tiled in row bands
+    (``tile_pixels`` None: the generator's hint)."""
     tile_pixels = tile_pixels or tile_pixels_for(g)
     h, w = grid.shape[:2]
     out: np.ndarray | None = None
     for y0, part in render_bands(g, spec_styles(g, style), lambda y, r: grid[y:y + r], h, w,
-                                 style.noise, style.ablate, cancel, tile_pixels):
+                                 style.noise, style.ablate, cancel, tile_pixels, wrap):
         if out is None:
             out = np.empty((part.shape[0], 3, h, w), np.float32)
         out[:, :, y0:y0 + part.shape[2]] = part
@@ -133,17 +142,27 @@ def interactive_quality(g: Generator) -> Iterator[None]:
         g.line_mode = before  # type: ignore[attr-defined]
 
 
-def request_grid(req: RenderRequest) -> np.ndarray:
-    w, h = req.size
-    return camera_grid(req.camera, w, h, rect=req.rect, stride=req.stride)
+def render_camera(
+    g: Generator,
+    style: StyleSpec,
+    camera: Camera,
+    size: tuple[int, int],
+    rect: tuple[int, int, int, int] | None = None,
+    stride: int = 1,
+    cancel: CancelToken | None = None,
+) -> np.ndarray:
+    """Float render [B, 3, H, W] of what ``camera`` sees at ``size`` (any projection; ``rect`` / ``stride``
+    as in `camera_grid`): the camera's grid plus, for a cylinder strip, its wrap cross-fade."""
+    w, h = size
+    return render_float(g, style, camera_grid(camera, w, h, rect, stride), cancel,
+                        wrap=wrap_blend(camera, w, h, rect, stride))
 
 
 def render_request(g: Generator, req: RenderRequest, cancel: CancelToken | None = None) -> Frame:
     """Render one request to a read-only uint8 frame; errors come back in `Frame.error`."""
     t0 = time.perf_counter()
     try:
-        grid = request_grid(req)
-        rgb = render_float(g, req.style, grid, cancel)[0]
+        rgb = render_camera(g, req.style, req.camera, req.size, req.rect, req.stride, cancel)[0]
         img = to_uint8(rgb)
         img.setflags(write=False)
         return Frame(req.id, req.epoch, img, time.perf_counter() - t0, stride=req.stride, final=req.stride == 1)
@@ -158,5 +177,4 @@ def render_image(g: Generator, style: StyleSpec | None = None, camera: Camera | 
                  size: tuple[int, int] | None = None) -> np.ndarray:
     """Convenience: uint8 [H, W, 3] of one view (identity camera at the native size by default)."""
     n = g.resolution
-    grid = camera_grid(camera or Camera(), *(size or (n, n)))
-    return to_uint8(render_float(g, style or StyleSpec(), grid)[0])
+    return to_uint8(render_camera(g, style or StyleSpec(), camera or Camera(), size or (n, n))[0])

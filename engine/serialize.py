@@ -11,8 +11,11 @@ from engine.types import Anchor, Camera, FrozenArray, StyleSpec
 
 
 def camera_to_json(c: Camera) -> dict[str, Any]:
-    return {"center": [float(c.center[0]), float(c.center[1])], "zoom": float(c.zoom),
-            "rotation": float(c.rotation), "projection": c.projection}
+    d: dict[str, Any] = {"center": [float(c.center[0]), float(c.center[1])], "zoom": float(c.zoom),
+                         "rotation": float(c.rotation), "projection": c.projection}
+    if c.projection != "plane":  # plane cameras keep their established keys
+        d["blend"] = float(c.blend)
+    return d
 
 
 def camera_from_json(d: Any) -> Camera:
@@ -22,7 +25,11 @@ def camera_from_json(d: Any) -> Camera:
     zoom, rotation = float(d.get("zoom", 1.0)), float(d.get("rotation", 0.0))
     if not all(math.isfinite(v) for v in (cx, cy, zoom, rotation)) or zoom <= 0:
         raise ValueError("camera: centre, zoom and rotation must be finite and zoom > 0")
-    return Camera(center=(cx, cy), zoom=zoom, rotation=rotation, projection=str(d.get("projection", "plane")))
+    blend = float(d.get("blend", Camera.blend))
+    if not (math.isfinite(blend) and 0.0 <= blend <= 0.5):
+        raise ValueError("camera: blend must be a share of the strip width in [0, 0.5]")
+    return Camera(center=(cx, cy), zoom=zoom, rotation=rotation, projection=str(d.get("projection", "plane")),
+                  blend=blend)
 
 
 def anchor_to_json(a: Anchor) -> dict[str, Any]:

@@ -8,7 +8,6 @@ comparison show the same content at the same positions and differ only in how th
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -16,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from engine.analysis import psnr, ssim, upsample
-from engine.coords import camera_grid, cylinder_geometry, pixel_step
+from engine.coords import camera_grid, pixel_step, wrap_blend
 from engine.renderer import CancelToken, StylesFn, render_bands
 from engine.types import Camera
 
@@ -30,17 +29,12 @@ WRAP_PAD = 4  # native columns wrapped around a cylinder strip before resizing (
 def dense_camera(camera: Camera, width: int, height: int, factor: int) -> Camera:
     """The camera whose (k W) x (k H) grid puts dense pixel j at native pixel (j + 0.5) / k - 0.5.
 
-    For an odd k, dense pixel (k i + (k - 1) / 2, k j + (k - 1) / 2) is native pixel (i, j).
+    For an odd k, dense pixel (k i + (k - 1) / 2, k j + (k - 1) / 2) is native pixel (i, j). The same zoom
+    serves cylinder strips: step / k over k W columns is the same turn, the same yaw and the same cross-fade.
     """
     k = int(factor)
     if k < 1:
         raise ValueError(f"factor: expected an integer >= 1, got {factor}")
-    if camera.projection == "cylinder":
-        # same ring radius (zoom) and step / k; the half-pixel offset turns the ring by (k - 1) / 2 dense columns
-        cylinder_geometry(camera, width, height)
-        a, ak = math.pi * (height - 1) / width, math.pi * (k * height - 1) / (k * width)
-        return dataclasses.replace(camera, zoom=camera.zoom * (1 + a) / (1 + ak),
-                                   rotation=camera.rotation - 180.0 * (k - 1) / (k * width))
     pixel_step(camera, width, height)
     n = min(width, height)
     return dataclasses.replace(camera, zoom=camera.zoom * k * max(n - 1, 1) / max(k * n - 1, 1))
@@ -50,7 +44,7 @@ def _render(g: Generator, styles: StylesFn, camera: Camera, width: int, height: 
             noise: str | Sequence[Any], ablate: Sequence[str], cancel: CancelToken | None) -> np.ndarray:
     out = np.empty((3, height, width), np.float32)
     for y0, part in render_bands(g, styles, lambda y, r: camera_grid(camera, width, height, rect=(0, y, width, r)),
-                                 height, width, noise, ablate, cancel):
+                                 height, width, noise, ablate, cancel, wrap=wrap_blend(camera, width, height)):
         if part.shape[0] != 1:
             raise ValueError("ws: the super-resolution compare renders one image at a time (B = 1)")
         out[:, y0:y0 + part.shape[2]] = part[0]

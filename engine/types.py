@@ -55,14 +55,16 @@ class Camera:
     """Where the output grid sits in frame coordinates (training frame = [-1, 1]², y down).
 
     At zoom 1 the frame fits the shorter output side; zoom > 1 magnifies about `center`;
-    `rotation` (degrees) turns the grid about `center`; `projection` "cylinder" wraps x onto a
-    cylinder (panoramas).
+    `rotation` (degrees) turns the grid about `center`; `projection` "cylinder" is an upright panorama
+    strip whose width is one turn (then `rotation` is the yaw, and the last `blend` of the strip width
+    cross-fades into the start of the next turn, see `engine.coords.camera_grid`).
     """
 
     center: tuple[float, float] = (0.0, 0.0)
     zoom: float = 1.0
     rotation: float = 0.0
     projection: str = "plane"
+    blend: float = 0.125  # cylinder only: share of the strip width cross-faded across the wrap (0 .. 0.5)
 
 
 @dataclass(frozen=True)

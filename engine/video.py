@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from engine.coords import camera_grid
-from engine.renderer import CancelToken, render_float, to_uint8
+from engine.renderer import CancelToken, render_camera, to_uint8
 from engine.serialize import camera_from_json, style_from_json
 from engine.styles import sample_masks
 from engine.types import Anchor, Camera, FrozenArray, StyleSpec
@@ -156,7 +155,8 @@ def interpolate(a: Keyframe, b: Keyframe, t: float, num_ws: int) -> tuple[Camera
         return (ca, a.style) if t <= 0.0 else (cb, b.style)
     cam = Camera(center=(ca.center[0] + t * (cb.center[0] - ca.center[0]), ca.center[1] + t * (cb.center[1] - ca.center[1])),
                  zoom=math.exp(math.log(ca.zoom) + t * (math.log(cb.zoom) - math.log(ca.zoom))),
-                 rotation=ca.rotation + t * (cb.rotation - ca.rotation), projection=ca.projection)
+                 rotation=ca.rotation + t * (cb.rotation - ca.rotation), projection=ca.projection,
+                 blend=ca.blend + t * (cb.blend - ca.blend))
     sa, sb = a.style, b.style
     anchors = _union_anchors(sa, sb)
     table = (1 - t) * _weights_on(sa, anchors, num_ws) + t * _weights_on(sb, anchors, num_ws)
@@ -183,7 +183,7 @@ def frame_state(spec: VideoSpec, index: int, num_ws: int) -> tuple[Camera, Style
 
 def render_frame(g: Generator, spec: VideoSpec, index: int, cancel: CancelToken | None = None) -> np.ndarray:
     cam, style = frame_state(spec, index, g.num_ws)
-    return to_uint8(render_float(g, style, camera_grid(cam, *spec.size), cancel)[0])
+    return to_uint8(render_camera(g, style, cam, spec.size, cancel=cancel)[0])
 
 
 class _FrameSink:

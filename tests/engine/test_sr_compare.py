@@ -11,7 +11,7 @@ from PIL import Image
 from engine import load_generator
 from engine.analysis import psnr, ssim, upsample
 from engine.cli import run_cli
-from engine.coords import camera_grid
+from engine.coords import camera_grid, wrap_blend, wrap_weight
 from engine.models.base import Generator
 from engine.styles import z_from_seed
 from engine.superres import dense_camera, sr_compare, upsample_view
@@ -25,7 +25,7 @@ def skip32(fixtures: Path) -> Generator:
 
 @pytest.mark.parametrize("cam, w, h", [
     (Camera(center=(0.1, -0.2), zoom=0.7, rotation=20.0), 13, 9),
-    (Camera(center=(0.1, 0.0), zoom=1.3, rotation=33.0, projection="cylinder"), 40, 7),
+    (Camera(center=(0.1, 0.0), zoom=1.3, rotation=33.0, projection="cylinder", blend=0.3), 40, 7),
 ])
 def test_dense_grid_aligns_with_pixel_areas(cam: Camera, w: int, h: int) -> None:
     native = camera_grid(cam, w, h).astype(np.float64)
@@ -40,15 +40,18 @@ def test_dense_grid_aligns_with_pixel_areas(cam: Camera, w: int, h: int) -> None
     if cam.projection == "plane":  # affine in the pixel index
         dx, dy = native[0, 1] - native[0, 0], native[1, 0] - native[0, 0]
         expect = native[0, 0] + fi[:, None, None] * dy + fj[None, :, None] * dx
-    else:  # angle and radius affine in the pixel index
-        c = np.array(cam.center)
-        rel = native - c
-        ang = np.unwrap(np.arctan2(rel[0, :, 1], rel[0, :, 0]))
-        rad = np.hypot(rel[:, 0, 0], rel[:, 0, 1])
-        a = ang[0] + fj * (ang[1] - ang[0])
-        r = rad[0] + fi * (rad[1] - rad[0])
-        expect = c + r[:, None, None] * np.stack([np.cos(a), np.sin(a)], -1)[None]
+    else:  # upright strip: y affine in the row, x affine in the column modulo one turn (the yaw wraps it)
+        step = native[1, 0, 1] - native[0, 0, 1]
+        c = np.mod(fj + 0.5 + w * cam.rotation / 360.0, w)
+        x = cam.center[0] + (c - w / 2) * step
+        y = native[0, 0, 1] + fi * step
+        expect = np.stack(np.meshgrid(x, y), -1)
     assert np.abs(dense - expect).max() < 1e-5
+    wrap, dense_wrap = wrap_blend(cam, w, h), wrap_blend(dense_camera(cam, w, h, k), k * w, k * h)
+    if wrap is not None:  # the dense strip cross-fades the same band of the turn
+        assert dense_wrap is not None
+        assert np.allclose(dense_wrap.weight, wrap_weight(np.mod(fj + 0.5 + w * cam.rotation / 360.0, w), w,
+                                                          cam.blend)[dense_wrap.cols], atol=1e-6)
 
 
 def test_sr_compare_images_crops_and_metrics(skip32: Generator) -> None:
