@@ -24,7 +24,7 @@ from engine.analysis import (
 from engine.coords import camera_grid
 from engine.foveation import density_rgb, foveate
 from engine.panorama import SeamStats, panorama_geometry, seam_stats
-from engine.renderer import render_float, spec_styles, to_uint8
+from engine.renderer import render_camera, render_float, spec_styles, to_uint8
 from engine.styles import resolve_style, z_from_seed
 from engine.superres import sr_compare
 from engine.types import Anchor
@@ -245,7 +245,7 @@ def foveation_job(style: StyleSpec, camera: Camera, size: tuple[int, int], focus
 
 @dataclass(frozen=True)
 class PanoramaReport:
-    """A cylinder strip of the view (uint8), its seam check and geometry."""
+    """An upright cylinder strip of the view (uint8), its wrap-seam check and geometry."""
 
     image: np.ndarray  # uint8 [H, W, 3]
     camera: Camera
@@ -254,12 +254,13 @@ class PanoramaReport:
 
 
 def panorama_job(style: StyleSpec, camera: Camera, size: tuple[int, int]) -> Job:
-    """Render ``camera`` (projection "cylinder") as a strip of ``size`` and check its wrap seam."""
+    """Render ``camera`` (projection "cylinder": grid plus wrap cross-fade) as a strip of ``size`` and check
+    its wrap seam."""
 
     def run(g: Generator | None, token: CancelToken, progress: Callable[[float], None]) -> PanoramaReport:
         if g is None:
             raise ValueError("no model loaded")
-        rgb = render_float(g, style, camera_grid(camera, *size), token)[0]
+        rgb = render_camera(g, style, camera, size, cancel=token)[0]
         return PanoramaReport(to_uint8(rgb), camera, seam_stats(rgb), panorama_geometry(camera, *size))
 
     return run

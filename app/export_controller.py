@@ -70,7 +70,9 @@ def describe_view(request: RenderRequest) -> str:
         extra.append("painted")
     if s.ablate:
         extra.append("no " + " / ".join(s.ablate))
-    if c.projection != "plane":
+    if c.projection == "cylinder":
+        extra.append(f"cylinder strip, blend {100 * c.blend:g} %")
+    elif c.projection != "plane":
         extra.append(c.projection)
     return (f"centre ({c.center[0]:+.3f}, {c.center[1]:+.3f}), zoom {c.zoom:.3g}, {c.rotation:.0f}° · "
             f"{anchors}" + (" · " + ", ".join(extra) if extra else ""))

@@ -1,8 +1,8 @@
-"""Panorama glue: View → Panorama Strip shows the view's ring on a cylinder (seamless), with export."""
+"""Panorama glue: View → Panorama Strip shows an upright cylinder strip of the view (cross-faded wrap), its
+measured wrap seam, and exports it through the export dialog."""
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QTimer
@@ -21,11 +21,13 @@ if TYPE_CHECKING:
     from engine.types import Frame
 
 DELAY_MS = 300
+DOCK_HEIGHT = 290  # first height of the dock under the canvas, until a strip tells the height it needs
+MAX_DOCK_SHARE = 0.45  # the strip never takes more than this share of the window's height
 
 
-def strip_size(width: int, thickness: float) -> tuple[int, int]:
-    """A strip ``width`` wide whose height is ``thickness`` of the largest seamless ring (W > pi (H - 1))."""
-    return width, max(2, math.floor(min(thickness, 0.95) * width / math.pi) + 1)
+def strip_size(width: int, turn: float) -> tuple[int, int]:
+    """A strip ``width`` wide whose turn is ``turn`` strip heights long: W / (H - 1) ≈ turn."""
+    return width, max(2, round(width / max(turn, 1e-6)) + 1)
 
 
 class PanoramaController(QObject):
@@ -39,6 +41,7 @@ class PanoramaController(QObject):
         self.panel, self.dock = tools.panorama_panel, tools.panorama_dock
         self.runner = JobRunner(view.client.service, self)
         self.report: PanoramaReport | None = None
+        self._fitted: tuple[int, int] | None = None  # (strip aspect key, dock width) the dock was sized for
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(DELAY_MS)
@@ -53,16 +56,17 @@ class PanoramaController(QObject):
             self.dock.show()
             self.dock.raise_()
             self._timer.start()
-            self.window.resizeDocks([self.dock], [290], Qt.Orientation.Vertical)
+            self.window.resizeDocks([self.dock], [DOCK_HEIGHT], Qt.Orientation.Vertical)
         else:
             self.dock.hide()
 
     def request(self) -> RenderRequest:
-        """The strip: the view's centre and zoom, the panel's yaw and size, the view's full style."""
+        """The strip: the view's centre and zoom, the panel's width, turn, yaw and blend, the view's style."""
         req = self.view.current_request()
-        width, thickness, yaw = self.panel.settings()
-        cam = Camera(center=req.camera.center, zoom=req.camera.zoom, rotation=yaw, projection="cylinder")
-        return RenderRequest(req.style, cam, strip_size(width, thickness))
+        s = self.panel.settings()
+        cam = Camera(center=req.camera.center, zoom=req.camera.zoom, rotation=s.yaw, projection="cylinder",
+                     blend=s.blend)
+        return RenderRequest(req.style, cam, strip_size(s.width, s.turn))
 
     def refresh(self) -> None:
         if self.models.info is None or not self.dock.isVisible():
@@ -82,20 +86,45 @@ class PanoramaController(QObject):
             return
         r: PanoramaReport = result.value
         self.report = r
-        s, geo = r.seam, r.geometry
-        # seamless: the wrap differs no more than some pair of neighbouring columns does
-        verdict = "seamless" if s.seam <= s.max else "a visible seam"
-        self.panel.show_strip(r.image, f"Ring of radius {geo['inner_radius']:.2f}…{geo['outer_radius']:.2f} "
-                              f"about the view centre, {geo['degrees_per_column']:.2f}° per column. Wrap seam "
-                              f"{s.seam:.4f}; neighbouring columns: median {s.median:.4f}, max {s.max:.4f} "
-                              f"({verdict}).")
+        self.panel.show_strip(r.image, describe(r))
+        self._fit_dock()
+
+    def _fit_dock(self) -> None:
+        """Make the docked strip as tall as it needs to fill the dock's width (once per aspect and width)."""
+        if self.dock.isFloating() or self.report is None:
+            return
+        h, w = self.report.image.shape[:2]
+        key = (round(1000 * w / h), self.dock.width())
+        if key == self._fitted:
+            return
+        need = self.panel.height_to_fill_width()
+        if need <= 0:
+            return
+        self._fitted = key
+        limit = int(MAX_DOCK_SHARE * self.window.height())
+        chrome = max(0, self.dock.height() - self.panel.height())  # title bar and margins
+        self.window.resizeDocks([self.dock], [min(need + chrome, limit)], Qt.Orientation.Vertical)
 
     def _on_dock_visibility_changed(self, visible: bool) -> None:
         if visible:
-            if not self.dock.isFloating() and not 250 <= self.dock.height() <= 340:  # a strip under the canvas
-                self.window.resizeDocks([self.dock], [290], Qt.Orientation.Vertical)
+            if not self.dock.isFloating() and self.report is None and not 200 <= self.dock.height() <= 340:
+                self.window.resizeDocks([self.dock], [DOCK_HEIGHT], Qt.Orientation.Vertical)
+            self._fitted = None
             self._timer.start()
 
     def _on_frame_ready(self, frame: Frame, request: RenderRequest) -> None:
         if frame.final and self.dock.isVisible():
             self._timer.start()
+
+
+def describe(r: PanoramaReport) -> str:
+    """The panel's line: what the strip covers and the measured wrap seam, with an honest verdict."""
+    s, geo = r.seam, r.geometry
+    if s.seamless:  # SeamStats.seamless: seam / median below engine.panorama.SEAMLESS_RATIO
+        verdict = f"{s.ratio:.2f}× the median: seamless"
+    else:
+        verdict = f"{s.ratio:.1f}× the median: a visible seam" + ("; raise Blend" if r.camera.blend < 0.5 else "")
+    return (f"One turn: x {geo['x_start']:+.2f} … {geo['x_end']:+.2f}, y {geo['y_top']:+.2f} … "
+            f"{geo['y_bottom']:+.2f} (frame units), the last {geo['blend_columns']:.0f} columns cross-faded "
+            f"into the wrap. Wrap seam |column 0 − column {r.image.shape[1] - 1}| = {s.seam:.4f}; "
+            f"neighbouring columns: median {s.median:.4f}, max {s.max:.4f} — {verdict}.")

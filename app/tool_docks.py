@@ -65,7 +65,7 @@ class ToolDocks:
         The analysis views, in the Spectrum, Embeddings, Analysis, Super-resolution, Layers and Foveation
         docks (hidden until opened).
     panorama_panel, panorama_dock, panorama_action
-        The cylinder strip under the canvas, toggled from the View menu.
+        The upright cylinder strip under the canvas, toggled from the View menu.
     """
 
     def __init__(self, window: MainWindow) -> None:
@@ -123,7 +123,8 @@ class ToolDocks:
         self.panorama_dock.hide()
         self.panorama_action = self.panorama_dock.toggleViewAction()  # View → Panorama Strip
         self.panorama_action.setText("&Panorama Strip (Cylinder)")
-        self.panorama_action.setStatusTip("The view's ring unrolled onto a seamless cylinder strip")
+        self.panorama_action.setStatusTip("An upright cylinder strip of the view whose ends meet (cross-faded "
+                                          "wrap), with the measured seam and export")
         self.docks: list[QDockWidget] = [self.keyframe_dock, *self.analysis_docks, self.panorama_dock]
         self._build_menus(window)
 

@@ -158,6 +158,8 @@ def test_foveation_dock_and_panorama_strip(qtbot: Any, small: GuiApp, engine_g: 
     from app.panorama_controller import strip_size
     from engine.foveation import foveate
     from engine.panorama import seam_stats
+    from engine.renderer import render_camera
+    from widgets.panorama_panel import StripSettings
 
     c, tools = small.controller, small.window.tools
     tools.show_dock(tools.foveation_dock)
@@ -174,16 +176,19 @@ def test_foveation_dock_and_panorama_strip(qtbot: Any, small: GuiApp, engine_g: 
     tools.foveation_panel.set_density_visible(True)
     assert tools.foveation_panel.shown_image()[..., 0].max() == 255
     tools.foveation_dock.hide()
-    # View -> Panorama Strip: the view's ring on a cylinder, seamless, exportable
-    tools.panorama_panel.set_settings(96, 0.6, 30.0)
+    # View -> Panorama Strip: an upright strip of the view with a cross-faded wrap, measured, exportable
+    tools.panorama_panel.set_settings(StripSettings(width=96, turn=5.0, yaw=30.0, blend=0.25))
     tools.panorama_action.trigger()
     assert tools.panorama_dock.isVisible()
-    cam = Camera(center=(0.0, 0.0), zoom=1.0, rotation=30.0, projection="cylinder")
-    size = strip_size(96, 0.6)
+    cam = Camera(center=(0.0, 0.0), zoom=1.0, rotation=30.0, projection="cylinder", blend=0.25)
+    size = strip_size(96, 5.0)
     qtbot.waitUntil(lambda: c.panorama.report is not None and c.panorama.report.camera == cam, timeout=WAIT)
-    rgb = render_float(engine_g, StyleSpec(), camera_grid(cam, *size))[0]
-    assert size == (96, 19) and np.array_equal(c.panorama.report.image, to_uint8(rgb))
-    assert c.panorama.report.seam == seam_stats(rgb) and "seamless" in tools.panorama_panel.message()
+    rgb = render_camera(engine_g, StyleSpec(), cam, size)[0]
+    assert size == (96, 20) and np.array_equal(c.panorama.report.image, to_uint8(rgb))
+    seam, text = seam_stats(rgb), tools.panorama_panel.message()
+    assert c.panorama.report.seam == seam and f"{seam.seam:.4f}" in text and f"median {seam.median:.4f}" in text
+    assert ("seamless" in text) == (seam.ratio < 1.5) and "seamless" in text
+    assert np.array_equal(tools.panorama_panel.image(), c.panorama.report.image)
     tools.panorama_panel.exportRequested.emit()
     ex = c.exports
     assert ex.dialog.isVisible() and (ex.dialog.options().width, ex.dialog.options().height) == size

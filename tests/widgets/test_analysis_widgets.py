@@ -85,7 +85,7 @@ def test_consistency_panel_parses_scales_and_shows_rows(qtbot: Any) -> None:
 
 def test_sr_foveation_and_panorama_panels(qtbot: Any) -> None:
     from widgets.foveation_panel import FoveationPanel
-    from widgets.panorama_panel import PanoramaPanel
+    from widgets.panorama_panel import PanoramaPanel, StripSettings
     from widgets.sr_compare import SrComparePanel
 
     sr = SrComparePanel()
@@ -110,5 +110,14 @@ def test_sr_foveation_and_panorama_panels(qtbot: Any) -> None:
     pano = PanoramaPanel()
     qtbot.addWidget(pano)
     changes = _record(pano.settingsChanged)
-    pano.set_settings(200, 0.5, -45.0)
-    assert pano.settings() == (200, 0.5, -45.0) and len(changes) == 3
+    want = StripSettings(width=200, turn=4.5, yaw=-45.0, blend=0.25)
+    pano.set_settings(want)
+    assert pano.settings() == want and len(changes) == 4
+    pano.resize(800, 300)
+    pano.show_strip(np.full((21, 200, 3), 90, np.uint8), "text")
+    assert np.array_equal(pano.image(), np.full((21, 200, 3), 90, np.uint8)) and pano.message() == "text"
+    w = pano.strip.width()
+    assert pano.strip.height_for_width(w) == round(w * 21 / 200) and pano.height_to_fill_width() > 0
+    pano.strip.resize(w, 400)  # taller than needed: full width, centred vertically
+    r = pano.strip.target_rect()
+    assert r.width() == w and r.height() == round(w * 21 / 200)
