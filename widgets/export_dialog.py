@@ -9,17 +9,13 @@ from PySide6.QtCore import QSignalBlocker, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDialog,
-    QDialogButtonBox,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
-    QLineEdit,
-    QPushButton,
     QSpinBox,
-    QVBoxLayout,
     QWidget,
 )
+
+from widgets.export_form import ExportFormDialog, pair_row
 
 MAX_SIDE = 65536  # the writers stream rows, so memory is no limit; TIFF is capped at 4 GB by the engine
 PRESETS = (1, 2, 4, 8)
@@ -37,7 +33,7 @@ class ImageExportOptions:
     bits: int
 
 
-class ExportDialog(QDialog):
+class ExportDialog(ExportFormDialog):
     """Pick the size, format and file of a high-resolution export of the current view.
 
     The dialog only collects options; the controller validates them, starts the job and closes it.
@@ -69,40 +65,18 @@ class ExportDialog(QDialog):
             self._format.addItem(text, (suffix, bits))
         self._format.setToolTip("16-bit PNG keeps the model's output precision; TIFF is written uncompressed")
         self._format.currentIndexChanged.connect(self._on_format_changed)
-        self._path = QLineEdit()
         self._path.setPlaceholderText("file to write")
-        browse = QPushButton("Browse…")
-        browse.clicked.connect(lambda: self.browseRequested.emit(self._path.text()))
-        path_row = QHBoxLayout()
-        path_row.addWidget(self._path, 1)
-        path_row.addWidget(browse)
-        size_row = QHBoxLayout()
-        size_row.addWidget(self._width)
-        size_row.addWidget(QLabel("×"))
-        size_row.addWidget(self._height)
         self._summary = QLabel()
         self._summary.setWordWrap(True)
         self._estimate = QLabel()
-        self._error = QLabel()
-        self._error.setWordWrap(True)
-        self._error.setStyleSheet("color: #e06c6c;")
-        self._error.hide()
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.export_button = buttons.addButton("Export", QDialogButtonBox.ButtonRole.AcceptRole)
-        buttons.accepted.connect(self._on_export_clicked)
-        buttons.rejected.connect(self.reject)
         form = QFormLayout()
         form.addRow("View", self._summary)
         form.addRow("Size", self._preset)
-        form.addRow("", size_row)
+        form.addRow("", pair_row(self._width, self._height))
         form.addRow("", self._keep)
         form.addRow("Format", self._format)
-        form.addRow("File", path_row)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self._estimate)
-        layout.addWidget(self._error)
-        layout.addWidget(buttons)
+        form.addRow("File", self._path_row())
+        self._assemble(form, self._estimate)
         self.set_view((256, 256), "")
 
     def _side(self, name: str) -> QSpinBox:
@@ -140,10 +114,6 @@ class ExportDialog(QDialog):
         """Measured render speed, for the time estimate (None: unknown)."""
         self._spp = seconds
         self._update_estimate()
-
-    def set_error(self, text: str) -> None:
-        self._error.setText(text)
-        self._error.setVisible(bool(text))
 
     def set_preset(self, factor: int) -> None:
         self._preset.setCurrentIndex(max(self._preset.findData(factor), 0))
@@ -197,6 +167,9 @@ class ExportDialog(QDialog):
             text += f", about {seconds / 60:.1f} min at the current speed" if seconds >= 90 else \
                 f", about {seconds:.0f} s at the current speed"
         self._estimate.setText(text)
+
+    def _on_browse_clicked(self) -> None:
+        self.browseRequested.emit(self._path.text())
 
     def _on_export_clicked(self) -> None:
         opts = self.options()

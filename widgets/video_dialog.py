@@ -9,18 +9,14 @@ from dataclasses import dataclass
 from PySide6.QtCore import QSignalBlocker, Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QDialog,
-    QDialogButtonBox,
     QDoubleSpinBox,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
-    QLineEdit,
-    QPushButton,
     QSpinBox,
-    QVBoxLayout,
     QWidget,
 )
+
+from widgets.export_form import ExportFormDialog, pair_row
 
 OUTPUTS = (("MP4 video (.mp4)", "mp4"), ("AVI video, Motion JPEG (.avi)", "avi"),
            ("PNG sequence (a folder of frames)", "png"))
@@ -45,7 +41,7 @@ def frame_count(duration: float, fps: float) -> int:
     return round(duration * fps) + 1
 
 
-class VideoDialog(QDialog):
+class VideoDialog(ExportFormDialog):
     """Collects the video options; the controller validates, starts the job and closes it.
 
     Signals
@@ -86,40 +82,18 @@ class VideoDialog(QDialog):
         for text, kind in OUTPUTS:
             self._kind.addItem(text, kind)
         self._kind.currentIndexChanged.connect(self._on_kind_changed)
-        self._path = QLineEdit()
-        browse = QPushButton("Browse…")
-        browse.clicked.connect(lambda: self.browseRequested.emit(self._path.text(), self.kind()))
         self._frames = QLabel()
-        self._error = QLabel()
-        self._error.setWordWrap(True)
-        self._error.setStyleSheet("color: #e06c6c;")
-        self._error.hide()
         for sig in (self._fps.valueChanged, self._duration.valueChanged):
             sig.connect(self._update_frames)
-        size_row = QHBoxLayout()
-        size_row.addWidget(self._width)
-        size_row.addWidget(QLabel("×"))
-        size_row.addWidget(self._height)
-        path_row = QHBoxLayout()
-        path_row.addWidget(self._path, 1)
-        path_row.addWidget(browse)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.export_button = buttons.addButton("Export", QDialogButtonBox.ButtonRole.AcceptRole)
-        buttons.accepted.connect(self._on_export_clicked)
-        buttons.rejected.connect(self.reject)
         form = QFormLayout()
         form.addRow("Frame rate", self._fps)
         form.addRow("Duration", self._duration)
         form.addRow("Size", self._size)
-        form.addRow("", size_row)
+        form.addRow("", pair_row(self._width, self._height))
         form.addRow("Easing", self._easing)
         form.addRow("Output", self._kind)
-        form.addRow("Save to", path_row)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(self._frames)
-        layout.addWidget(self._error)
-        layout.addWidget(buttons)
+        form.addRow("Save to", self._path_row())
+        self._assemble(form, self._frames)
 
     # ------------------------------------------------------------------ view API
     def set_values(self, view_size: tuple[int, int], duration: float, fps: float, easing: str,
@@ -150,10 +124,6 @@ class VideoDialog(QDialog):
         with QSignalBlocker(self._kind):
             self._kind.setCurrentIndex(self._kind.findData(kind))
         self._path.setText(path)
-
-    def set_error(self, text: str) -> None:
-        self._error.setText(text)
-        self._error.setVisible(bool(text))
 
     def kind(self) -> str:
         return str(self._kind.currentData())
@@ -186,6 +156,9 @@ class VideoDialog(QDialog):
     def _update_frames(self) -> None:
         n = frame_count(self._duration.value(), self._fps.value())
         self._frames.setText(f"{n} frames")
+
+    def _on_browse_clicked(self) -> None:
+        self.browseRequested.emit(self._path.text(), self.kind())
 
     def _on_export_clicked(self) -> None:
         if not self._path.text().strip():
