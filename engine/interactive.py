@@ -20,9 +20,11 @@ LATTICE_FIRST_STRIDE = 16
 
 def axis_aligned(camera: Camera) -> bool:
     """Whether the camera's grid keeps rows and columns separable: a plane turned by whole quarter turns
-    (`camera_grid` turns those exactly)."""
+    (`camera_grid` turns those exactly), or a cylinder strip (upright; its yaw only rolls the columns)."""
+    if camera.projection == "cylinder":
+        return True
     quarter = camera.rotation / 90.0
-    return camera.projection == "plane" and math.isfinite(quarter) and quarter == round(quarter)
+    return math.isfinite(quarter) and quarter == round(quarter)
 
 
 def has_interactive_mode(g: Generator) -> bool:

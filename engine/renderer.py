@@ -129,7 +129,7 @@ def render_float(
 @contextlib.contextmanager
 def interactive_quality(g: Generator) -> Iterator[None]:
     """Inside the block, generators with an approximate interactive mode use it: CREPS renders off-axis
-    (rotated, cylinder) grids from interpolated line lattices (``line_mode = "lattice"``, ~2x an axis-aligned
+    (rotated) grids from interpolated line lattices (``line_mode = "lattice"``, ~2x an axis-aligned
     frame instead of ~200x, a few uint8 levels off). Renders outside the block (exports, jobs) stay exact."""
     before = getattr(g, "line_mode", None)
     if before is None:

@@ -255,3 +255,12 @@ def test_export_stays_exact_when_it_lends_the_thread_to_a_rotated_view(gens: dic
     assert np.array_equal(_png(png), exact.image)  # type: ignore[arg-type]
     assert not np.array_equal(shown[0].image, exact.image)  # type: ignore[arg-type]  # the lattice preview
     assert g.line_mode == "exact"  # type: ignore[attr-defined]
+
+
+def test_only_turned_planes_count_as_off_axis() -> None:
+    from engine.interactive import axis_aligned, first_stride_floor
+
+    assert axis_aligned(Camera(rotation=180.0)) and axis_aligned(Camera(rotation=30.0, projection="cylinder"))
+    assert not axis_aligned(Camera(rotation=30.0))
+    assert first_stride_floor(True, Camera(rotation=30.0)) == 16
+    assert first_stride_floor(True, Camera(rotation=30.0, projection="cylinder")) == 1
