@@ -46,7 +46,18 @@ def export_once(size: int, out: Path) -> dict[str, float]:
     res = json.loads(line)
     if res["rc"] != 0:
         raise SystemExit(f"export {size}² failed with exit code {res['rc']}")
+    if png_size(out) != (size, size):
+        raise SystemExit(f"export {size}²: {out} is not a {size} x {size} PNG")
     return {"size": size, "secs": res["secs"], "rss_mb": res["rss_kb"] / 1024, "file_mb": out.stat().st_size / 2**20}
+
+
+def png_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) from a PNG's IHDR chunk (no decoding: Pillow refuses these sizes as bombs)."""
+    with path.open("rb") as f:
+        head = f.read(24)
+    if head[:8] != b"\x89PNG\r\n\x1a\n" or head[12:16] != b"IHDR":
+        return None
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
 
 
 def main() -> None:
@@ -67,7 +78,7 @@ def main() -> None:
             print(json.dumps(rows[-1]), flush=True)
             if args.keep:
                 (Path(tmp) / f"export_{n}.png").replace(Path(args.out_dir or ".") / f"export_{n}.png")
-    print(f"\ndefault generator, {fpp / 1e6:.2f} MFLOP/pixel; every export ran to completion "
+    print(f"\ndefault generator, {fpp / 1e6:.2f} MFLOP/pixel; every export ran to completion and is a PNG of that size "
           f"({time.strftime('%Y-%m-%d')})\n")
     print("| size | time | Mpixel/s | GFLOP/s | of same-run mm | peak RSS | PNG |")
     print("|---|---|---|---|---|---|---|")
