@@ -122,40 +122,50 @@ class PngWriter(ImageWriter):
 
 
 class TiffWriter(ImageWriter):
-    """Streaming uncompressed RGB TIFF (8 bit): pixel data from offset 8, the IFD written at the end."""
+    """Streaming uncompressed RGB TIFF (8 bit): pixel data right after the header, the IFD written at the end.
 
-    MAX_BYTES = 2**32 - 2**20  # classic TIFF offsets are 32-bit
+    Classic TIFF has 32-bit offsets; an image whose data passes ``CLASSIC_MAX_BYTES`` is written as BigTIFF
+    (version 43, 64-bit offsets), which libtiff, tifffile, GDAL and most viewers read. ``big`` forces either.
+    """
 
-    def __init__(self, path: str | Path, width: int, height: int, text: dict[str, str] | None = None) -> None:
-        if width * height * 3 > self.MAX_BYTES:
-            raise ValueError("size: TIFF output is limited to 4 GB (use PNG for larger images)")
+    CLASSIC_MAX_BYTES = 2**32 - 2**20  # room for the IFD and description below the 4 GB offset limit
+
+    def __init__(self, path: str | Path, width: int, height: int, text: dict[str, str] | None = None,
+                 big: bool | None = None) -> None:
         super().__init__(path, width, height, text)
-        self._out.file.write(b"II*\0" + struct.pack("<I", 0))  # IFD offset patched in _finish
+        self.big = width * height * 3 > self.CLASSIC_MAX_BYTES if big is None else big
+        header = b"II+\0" + struct.pack("<HHQ", 8, 0, 0) if self.big else b"II*\0" + struct.pack("<I", 0)
+        self._out.file.write(header)  # first-IFD offset patched in _finish
 
     def _write(self, rows: np.ndarray) -> None:
         self._out.file.write(np.ascontiguousarray(rows.astype(np.uint8)).tobytes())
 
     def _finish(self) -> None:
-        f = self._out.file
-        data_bytes = self.width * self.height * 3
+        f, big = self._out.file, self.big
+        data_off, data_bytes = (16 if big else 8), self.width * self.height * 3
+        offset_type, field = (16, 8) if big else (4, 4)  # LONG8 / LONG; bytes of an entry's value field
         desc = (self.text.get(RECIPE_KEY, "") + "\0").encode("utf-8")
-        bps_off = 8 + data_bytes
-        desc_off = bps_off + 6
-        ifd_off = desc_off + len(desc) + (len(desc) & 1)
-        f.write(struct.pack("<HHH", 8, 8, 8) + desc + b"\0" * (len(desc) & 1))
-        tags = [  # (tag, type, count, value): SHORT = 3, LONG = 4, ASCII = 2
-            (256, 4, 1, self.width), (257, 4, 1, self.height), (258, 3, 3, bps_off), (259, 3, 1, 1),
-            (262, 3, 1, 2), (270, 2, len(desc), desc_off), (273, 4, 1, 8), (277, 3, 1, 3),
-            (278, 4, 1, self.height), (279, 4, 1, data_bytes), (284, 3, 1, 1),
+        tags: list[tuple[int, int, list[int] | bytes]] = [  # (tag, type, values): ASCII 2, SHORT 3, LONG 4
+            (256, 4, [self.width]), (257, 4, [self.height]), (258, 3, [8, 8, 8]), (259, 3, [1]), (262, 3, [2]),
+            (270, 2, desc), (273, offset_type, [data_off]), (277, 3, [3]), (278, 4, [self.height]),
+            (279, offset_type, [data_bytes]), (284, 3, [1]),
         ]
-        f.write(struct.pack("<H", len(tags)))
-        for tag, typ, count, value in tags:
-            fmt = "<HHIHH" if typ == 3 and count == 1 else "<HHII"
-            f.write(struct.pack(fmt, tag, typ, count, value, 0) if fmt == "<HHIHH" else
-                    struct.pack(fmt, tag, typ, count, value))
-        f.write(struct.pack("<I", 0))
-        f.seek(4)
-        f.write(struct.pack("<I", ifd_off))
+        extra, extra_off, entries = bytearray(), data_off + data_bytes, []
+        for tag, typ, values in tags:
+            payload = values if isinstance(values, bytes) else struct.pack(
+                "<" + {3: "H", 4: "I", 16: "Q"}[typ] * len(values), *values)
+            if len(payload) <= field:  # fits in the entry: stored inline, left-justified
+                value = payload.ljust(field, b"\0")
+            else:
+                value = struct.pack("<Q" if big else "<I", extra_off + len(extra))
+                extra += payload + b"\0" * (len(payload) & 1)
+            entries.append(struct.pack("<HHQ" if big else "<HHI", tag, typ, len(values)) + value)
+        f.write(bytes(extra))
+        ifd_off = extra_off + len(extra)
+        f.write(struct.pack("<Q" if big else "<H", len(entries)) + b"".join(entries))
+        f.write(struct.pack("<Q" if big else "<I", 0))
+        f.seek(8 if big else 4)
+        f.write(struct.pack("<Q" if big else "<I", ifd_off))
 
 
 def open_writer(path: str | Path, width: int, height: int, text: dict[str, str] | None = None,

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 
 from widgets.export_form import ExportFormDialog, pair_row
 
-MAX_SIDE = 65536  # the writers stream rows, so memory is no limit; TIFF is capped at 4 GB by the engine
+MAX_SIDE = 65536  # the writers stream rows, so memory is no limit (TIFF past 4 GB is written as BigTIFF)
 PRESETS = (1, 2, 4, 8)
 FORMATS = (("PNG, 8 bit per channel", ".png", 8), ("PNG, 16 bit per channel", ".png", 16),
            ("TIFF, 8 bit per channel", ".tif", 8))
