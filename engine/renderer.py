@@ -64,10 +64,35 @@ def spec_styles(g: Generator, style: StyleSpec) -> StylesFn:
     return lambda grid: resolve_style(g, style, grid)
 
 
+def is_out_of_memory(e: BaseException) -> bool:
+    """Whether `e` is an allocation failure (host MemoryError, torch's CPU allocator, CUDA out of memory)."""
+    text = str(e).lower()
+    return isinstance(e, MemoryError) or (isinstance(e, RuntimeError) and any(
+        s in text for s in ("out of memory", "can't allocate memory", "not enough memory")))
+
+
 def render_grid(g: Generator, styles: StylesFn, grid: np.ndarray, noise: str | Sequence[Any] = "none",
                 ablate: Sequence[str] = (), wrap: WrapBlend | None = None) -> np.ndarray:
     """Float render [B, 3, H, W] of one grid (one tile or band); ``wrap`` (a cylinder strip's cross-faded
-    columns, `engine.coords.wrap_blend`) blends in those pixels rendered one period to the left."""
+    columns, `engine.coords.wrap_blend`) blends in those pixels rendered one period to the left.
+
+    A grid that runs out of memory is rendered again as two halves of its rows (recursively, down to one
+    row); pixels are independent, so the result is the same. Other errors, and a one-row grid that still
+    does not fit, are raised."""
+    try:
+        return _render_grid_once(g, styles, grid, noise, ablate, wrap)
+    except (MemoryError, RuntimeError) as e:
+        if grid.shape[0] < 2 or not is_out_of_memory(e):
+            raise
+    # outside the except block, so the failed attempt's tensors (held by the traceback) are freed first
+    half = grid.shape[0] // 2
+    parts = [render_grid(g, styles, grid[y0:y1], noise, ablate, None if wrap is None else wrap.rows(y0, y1 - y0))
+             for y0, y1 in ((0, half), (half, grid.shape[0]))]
+    return np.concatenate(parts, axis=2)
+
+
+def _render_grid_once(g: Generator, styles: StylesFn, grid: np.ndarray, noise: str | Sequence[Any],
+                      ablate: Sequence[str], wrap: WrapBlend | None) -> np.ndarray:
     ws, weights = styles(grid)
     img = g.synthesis(ws, grid=grid, weights=weights, noise=noise, ablate=ablate)
     if wrap is not None:
