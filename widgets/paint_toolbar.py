@@ -73,6 +73,8 @@ class PaintToolbar(QToolBar):
         self.overlay_action.toggled.connect(self.overlayToggled)
         self._anchor = QComboBox()
         self._anchor.setToolTip("The anchor (style) the brush paints")
+        # grow with the labels ("12: seed 123456"), so a longer seed is not clipped
+        self._anchor.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self._anchor.activated.connect(self.anchorChanged)
         self._size = _spin(1, 2000, 60, " px", "Brush diameter on screen ([ / ] resize)")
         self._hardness = _spin(0, 100, 50, " %", "Hardness: 100 % = hard edge, lower = wider feather")
