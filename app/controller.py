@@ -7,17 +7,18 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
+from app import main_thread_gc
 from app.analysis_controller import AnalysisController
 from app.dialogs import Dialogs
 from app.export_controller import ExportController
 from app.foveation_controller import FoveationController
 from app.keyframe_controller import KeyframeController
-from app.layer_controller import LayerController
 from app.latent_controller import LatentController
+from app.layer_controller import LayerController
 from app.mixing_controller import MixingController
 from app.model_controller import DEFAULT, NO_MODEL_HINT, ModelController
-from app.panorama_controller import PanoramaController
 from app.paint_controller import PaintController
+from app.panorama_controller import PanoramaController
 from app.render_client import RenderClient
 from app.session_controller import SessionController
 from app.spectrum_controller import SpectrumController
@@ -71,6 +72,7 @@ class Controller(QObject):
     def __init__(self, window: MainWindow, settings: Settings, paths: AppPaths,
                  service: RenderService | None = None, dialogs: Dialogs | None = None) -> None:
         super().__init__(window)
+        main_thread_gc.install()  # before the engine thread starts: it must never collect Qt wrappers
         self.window, self.settings, self.paths = window, settings, paths
         self.dialogs = dialogs or Dialogs(window)
         self.store = ViewStore(parent=self)

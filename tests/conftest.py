@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 
@@ -19,3 +20,12 @@ def fixtures() -> Path:
     if not FIXTURES.is_dir():
         pytest.fail(f"official fixtures not found at {FIXTURES} (set INR_FIXTURES)")
     return FIXTURES
+
+
+@pytest.fixture(autouse=True)
+def _collect_garbage_on_the_main_thread() -> object:
+    """Once a GUI test has installed app.main_thread_gc (automatic collection off), collect after every test
+    here, on the main thread, so garbage never piles up in the tests that run no Qt event loop."""
+    yield
+    if not gc.isenabled():
+        gc.collect()
