@@ -170,19 +170,26 @@ def group_rss(size: int) -> dict[str, Any]:
 
 
 def group_pan(family: str, repeats: int) -> dict[str, Any]:
-    """A 10-pixel pan of a 256^2 view through PanCache vs a full render of the same view (checked equal)."""
+    """A 10-pixel pan of a 256^2 view posted to the render service as the app posts it (progressive passes
+    (8, 1); the service's PanCache serves the pan) vs a full render of the same view (checked equal)."""
     import dataclasses
 
     import numpy as np
 
     from engine.coords import pixel_step
-    from engine.pixel_cache import PanCache
     from engine.renderer import render_request
-    from engine.types import RenderRequest, StyleSpec
+    from engine.service import RenderService
+    from engine.types import Frame, RenderRequest, StyleSpec
 
     g = _model(family)
     step = pixel_step(_cam(0), VIEW, VIEW)
-    cache = PanCache()
+    svc = RenderService(sync=True, generator=g)
+
+    def post(req: RenderRequest) -> Frame:
+        got: list[Frame] = []
+        svc.render(req, got.append, passes=(8, 1))
+        assert got[-1].final and got[-1].error is None
+        return got[-1]
     base = RenderRequest(StyleSpec(), _cam(0), (VIEW, VIEW))
 
     def shifted(k: int) -> RenderRequest:
@@ -194,14 +201,14 @@ def group_pan(family: str, repeats: int) -> dict[str, Any]:
 
     frames: dict[int, Any] = {}
     fulls, pans, mms = [], [], []
-    cache.render(g, shifted(0))
+    post(shifted(0))
     render_request(g, other(-1))
     for i in range(repeats):  # interleaved, so both see the same machine
         mm = mm_gflops()
         t0 = time.perf_counter()
         render_request(g, other(i))
         t1 = time.perf_counter()
-        frames[i] = cache.render(g, shifted(i + 1))
+        frames[i] = post(shifted(i + 1))
         pans.append(time.perf_counter() - t1)
         fulls.append(t1 - t0)
         mms.append(max(mm, mm_gflops()))
