@@ -135,15 +135,24 @@ def grid_at(camera: Camera, width: int, height: int, cols: np.ndarray, rows: np.
     v = (rows - (height - 1) / 2.0) * step
     uu, vv = np.meshgrid(u, v)
     if camera.rotation % 360.0 != 0.0:
-        quarter = camera.rotation / 90.0
-        if quarter == round(quarter):  # exact multiples of 90°: no cos/sin residue, grids stay separable
-            c, s = ((1.0, 0.0), (0.0, 1.0), (-1.0, 0.0), (0.0, -1.0))[int(round(quarter)) % 4]
-        else:
-            t = math.radians(camera.rotation)
-            c, s = math.cos(t), math.sin(t)
+        c, s = rotation_cos_sin(camera.rotation)
         uu, vv = c * uu - s * vv, s * uu + c * vv
     grid = np.stack([uu + cx, vv + cy], axis=-1)
     return grid.astype(np.float32)
+
+
+def is_quarter_turn(degrees: float) -> bool:
+    """Whether ``degrees`` is a whole number of quarter turns (which `camera_grid` turns exactly)."""
+    quarter = degrees / 90.0
+    return math.isfinite(quarter) and quarter == round(quarter)
+
+
+def rotation_cos_sin(degrees: float) -> tuple[float, float]:
+    """(cos, sin) of a rotation; exact for quarter turns (no cos/sin residue, so grids stay separable)."""
+    if is_quarter_turn(degrees):
+        return ((1.0, 0.0), (0.0, 1.0), (-1.0, 0.0), (0.0, -1.0))[round(degrees / 90.0) % 4]
+    t = math.radians(degrees)
+    return math.cos(t), math.sin(t)
 
 
 def _strip_position(camera: Camera, width: int, cols: np.ndarray) -> np.ndarray:

@@ -4,9 +4,9 @@ how coarse their first progressive pass must be. Exports and jobs never go throu
 from __future__ import annotations
 
 import contextlib
-import math
 from typing import TYPE_CHECKING
 
+from engine.coords import is_quarter_turn
 from engine.renderer import interactive_quality
 
 if TYPE_CHECKING:
@@ -21,10 +21,7 @@ LATTICE_FIRST_STRIDE = 16
 def axis_aligned(camera: Camera) -> bool:
     """Whether the camera's grid keeps rows and columns separable: a plane turned by whole quarter turns
     (`camera_grid` turns those exactly), or a cylinder strip (upright; its yaw only rolls the columns)."""
-    if camera.projection == "cylinder":
-        return True
-    quarter = camera.rotation / 90.0
-    return math.isfinite(quarter) and quarter == round(quarter)
+    return camera.projection == "cylinder" or is_quarter_turn(camera.rotation)
 
 
 def has_interactive_mode(g: Generator) -> bool:

@@ -9,14 +9,13 @@ ulp) before any pixel is reused, and a frame that fails the check is rendered in
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from engine.coords import camera_grid, pixel_step
+from engine.coords import camera_grid, pixel_step, rotation_cos_sin
 from engine.errors import RenderCancelled
 from engine.renderer import CancelToken, render_float, render_request, to_uint8
 from engine.types import Frame, RenderRequest
@@ -63,11 +62,7 @@ def pan_offset(prev: RenderRequest, new: RenderRequest) -> tuple[int, int] | Non
     w, h = new.size
     step = pixel_step(b, w, h)
     ox, oy = b.center[0] - a.center[0], b.center[1] - a.center[1]
-    t = math.radians(b.rotation)
-    c, s = math.cos(t), math.sin(t)
-    quarter = b.rotation / 90.0
-    if quarter == round(quarter):  # camera_grid's exact quarter turns
-        c, s = ((1.0, 0.0), (0.0, 1.0), (-1.0, 0.0), (0.0, -1.0))[round(quarter) % 4]
+    c, s = rotation_cos_sin(b.rotation)  # as camera_grid turns it
     fx, fy = (c * ox + s * oy) / step, (-s * ox + c * oy) / step  # the offset along the pixel axes
     dx, dy = round(fx), round(fy)
     if abs(fx - dx) > SHIFT_TOL or abs(fy - dy) > SHIFT_TOL or abs(dx) >= w or abs(dy) >= h:
