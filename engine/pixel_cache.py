@@ -150,9 +150,12 @@ class PanCache:
             return None
         return plan
 
-    def render(self, g: Generator, req: RenderRequest, cancel: CancelToken | None = None) -> Frame:
+    def render(self, g: Generator, req: RenderRequest, cancel: CancelToken | None = None,
+               plan: PanPlan | None = None) -> Frame:
+        """Render `req`, from the strips when it pans the last full frame; ``plan``: what `plan(g, req)` just
+        answered for this request, when the caller already asked (it is not computed twice)."""
         t0 = time.perf_counter()
-        plan = self.plan(g, req)
+        plan = plan if plan is not None else self.plan(g, req)
         if plan is None:
             frame = render_request(g, req, cancel)
         else:

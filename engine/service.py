@@ -106,7 +106,6 @@ class RenderService:
         self._running: _Job | None = None
         self._refining: CancelToken | None = None  # token of an interruptible refinement pass in progress
         self._pan = PanCache()  # engine thread only
-        self._lattice = generator is not None and has_interactive_mode(generator)
         self._stopped = False
         self._thread: threading.Thread | None = None
         if not sync:
@@ -142,7 +141,6 @@ class RenderService:
             else:
                 self._gen = g
                 self._pan.clear()  # never serve the old model's pixels (and let it be freed)
-                self._lattice = has_interactive_mode(g)
                 self._epoch += 1
                 result = LoadResult(job_id, self._epoch, dict(g.info), tuple(g.layer_names()))
             if on_done is not None:
@@ -172,7 +170,8 @@ class RenderService:
         """Smallest stride worth a first progressive pass of `request` (any thread): 16 for an off-axis view
         of a model with an interactive line lattice, whose passes cost ~1/stride there (not 1/stride^2);
         else 1 (see `engine.interactive.first_stride_floor`)."""
-        return first_stride_floor(self._lattice, request.camera)
+        g = self._gen
+        return first_stride_floor(g is not None and has_interactive_mode(g), request.camera)
 
     def submit(self, fn: JobFn, on_done: Callable[[JobResult], None] | None = None,
                on_progress: ProgressCallback | None = None) -> CancelToken:
@@ -272,11 +271,12 @@ class RenderService:
     def _run_render(self, item: _Render) -> None:
         req = item.request
         g = self._gen
-        passes = item.passes
+        passes, plan = item.passes, None
         if g is not None and len(passes) > 1 and passes[-1] == 1:
             with interactive_view(g, req.camera):
-                if self._pan.plan(g, dataclasses.replace(req, stride=1)) is not None:
-                    passes = (1,)  # a whole-pixel pan renders only its strips: cheaper than any coarse pass
+                plan = self._pan.plan(g, dataclasses.replace(req, stride=1))
+            if plan is not None:
+                passes = (1,)  # a whole-pixel pan renders only its strips: cheaper than any coarse pass
         for i, stride in enumerate(passes):
             last = i == len(passes) - 1
             if g is None:
@@ -293,7 +293,7 @@ class RenderService:
                 try:  # callbacks run outside the block: a job they start inline (sync mode) stays exact
                     with interactive_view(g, req.camera):
                         if stride == 1:
-                            frame = self._pan.render(g, r, cancel=token)
+                            frame = self._pan.render(g, r, cancel=token, plan=plan)
                         else:
                             frame = render_request(g, r, cancel=token)
                 except RenderCancelled:
