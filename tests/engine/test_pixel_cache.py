@@ -15,7 +15,7 @@ from engine.coords import camera_grid, pixel_step
 from engine.models.base import Generator
 from engine.pixel_cache import PanCache, pan_offset, pan_plan
 from engine.renderer import render_float, render_request
-from engine.types import Anchor, Camera, FrozenArray, RenderRequest, StyleSpec
+from engine.types import Anchor, Camera, FrozenArray, RenderRequest, StyleSpec, next_id
 
 W, H = 40, 32
 
@@ -29,13 +29,14 @@ def gens(fixtures: Path) -> dict[str, Generator]:
 
 
 def panned(req: RenderRequest, dx: int, dy: int) -> RenderRequest:
-    """`req` with the center moved by (dx, dy) pixel steps along the camera's (rotated) pixel axes."""
+    """`req` with the center moved by (dx, dy) pixel steps along the camera's (rotated) pixel axes (a new
+    request: new id)."""
     cam = req.camera
     step = pixel_step(cam, *req.size)
     t = math.radians(cam.rotation)
     c, s = math.cos(t), math.sin(t)
     center = (cam.center[0] + (c * dx - s * dy) * step, cam.center[1] + (s * dx + c * dy) * step)
-    return dataclasses.replace(req, camera=dataclasses.replace(cam, center=center))
+    return dataclasses.replace(req, camera=dataclasses.replace(cam, center=center), id=next_id())
 
 
 def test_offsets_plain_and_rotated() -> None:

@@ -17,13 +17,13 @@ import torch
 from PIL import Image
 
 from engine import load_generator
-from engine.coords import pixel_step
 from engine.export import export_image
 from engine.interactive import LATTICE_FIRST_STRIDE
 from engine.models.base import Generator
 from engine.renderer import render_request, spec_styles
 from engine.service import JobResult, RenderService, render_job
 from engine.types import Anchor, Camera, Frame, FrozenArray, RenderRequest, StyleSpec
+from tests.engine.test_pixel_cache import panned
 
 W, H = 40, 32
 
@@ -66,16 +66,6 @@ def spy(request: pytest.FixtureRequest, gens: dict[str, Generator]) -> Any:
     yield make
     for s in spies:
         s.close()
-
-
-def panned(req: RenderRequest, dx: int, dy: int) -> RenderRequest:
-    """`req` moved by (dx, dy) pixel steps along its (rotated) pixel axes, with a new id."""
-    cam = req.camera
-    step = pixel_step(cam, *req.size)
-    t = math.radians(cam.rotation)
-    c, s = math.cos(t), math.sin(t)
-    center = (cam.center[0] + (c * dx - s * dy) * step, cam.center[1] + (s * dx + c * dy) * step)
-    return RenderRequest(req.style, dataclasses.replace(cam, center=center), req.size)
 
 
 def frames_of(svc: RenderService, req: RenderRequest, passes: tuple[int, ...] = (4, 1)) -> list[Frame]:
