@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from engine.errors import CheckpointError, RenderCancelled
+from engine.errors import CheckpointError, RenderCancelled, one_line
 
 if TYPE_CHECKING:
     from engine.models.base import Generator
@@ -314,7 +314,7 @@ def run_cli(argv: Sequence[str]) -> int:
 
             return int(run_train(args))
     except (CheckpointError, CliError, ValueError, OSError) as e:
-        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        msg = one_line(e)
         print(f"error: {msg}", file=sys.stderr)
         return EXIT_ERROR
     except (KeyboardInterrupt, RenderCancelled):

@@ -12,3 +12,10 @@ class CheckpointError(Exception):
 
 class RenderCancelled(Exception):
     """A long job saw its cancel token set and stopped between tiles."""
+
+
+def one_line(e: BaseException) -> str:
+    """The first line of an exception's message (its type name when the message is empty), for one-line
+    errors in the status bar, frames and the CLI."""
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__

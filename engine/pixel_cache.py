@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from engine.coords import camera_grid, pixel_step, rotation_cos_sin
-from engine.errors import RenderCancelled
+from engine.errors import RenderCancelled, one_line
 from engine.renderer import CancelToken, render_float, render_request, to_uint8
 from engine.types import Frame, RenderRequest
 
@@ -165,8 +165,7 @@ class PanCache:
             except RenderCancelled:
                 raise
             except (ValueError, RuntimeError, MemoryError) as e:
-                msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-                return Frame(req.id, req.epoch, None, time.perf_counter() - t0, error=msg)
+                return Frame(req.id, req.epoch, None, time.perf_counter() - t0, error=one_line(e))
             img.setflags(write=False)
             frame = Frame(req.id, req.epoch, img, time.perf_counter() - t0,
                           extra={"reused_pixels": plan.keep[2] * plan.keep[3]})

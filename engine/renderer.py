@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from engine.coords import WrapBlend, camera_grid, wrap_blend
-from engine.errors import RenderCancelled
+from engine.errors import RenderCancelled, one_line
 from engine.styles import resolve_style
 from engine.types import Camera, Frame, RenderRequest, StyleSpec
 
@@ -194,8 +194,7 @@ def render_request(g: Generator, req: RenderRequest, cancel: CancelToken | None 
     except RenderCancelled:
         raise
     except (ValueError, RuntimeError, MemoryError) as e:
-        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        return Frame(req.id, req.epoch, None, time.perf_counter() - t0, error=msg, stride=req.stride)
+        return Frame(req.id, req.epoch, None, time.perf_counter() - t0, error=one_line(e), stride=req.stride)
 
 
 def render_image(g: Generator, style: StyleSpec | None = None, camera: Camera | None = None,

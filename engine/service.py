@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from engine.errors import CheckpointError, RenderCancelled
+from engine.errors import CheckpointError, RenderCancelled, one_line
 from engine.interactive import (
     first_stride_floor,
     has_interactive_mode,
@@ -76,11 +76,6 @@ def render_job(request: RenderRequest) -> JobFn:
     return run
 
 
-def _one_line(e: BaseException) -> str:
-    text = str(e).strip()
-    return text.splitlines()[0] if text else type(e).__name__
-
-
 class RenderService:
     """The engine thread.
 
@@ -134,10 +129,10 @@ class RenderService:
             try:
                 g = load_generator(path, device=device, **options)
             except (CheckpointError, ValueError, RuntimeError, MemoryError) as e:
-                result = LoadResult(job_id, self._epoch, error=_one_line(e))
+                result = LoadResult(job_id, self._epoch, error=one_line(e))
             except Exception as e:  # an unexpected loader bug must still answer, or the caller waits forever
                 traceback.print_exc()
-                result = LoadResult(job_id, self._epoch, error=f"{path}: {type(e).__name__}: {_one_line(e)}")
+                result = LoadResult(job_id, self._epoch, error=f"{path}: {type(e).__name__}: {one_line(e)}")
             else:
                 self._gen = g
                 self._pan.clear()  # never serve the old model's pixels (and let it be freed)
@@ -187,7 +182,7 @@ class RenderService:
                 result = JobResult(job_id, cancelled=True)
             except Exception as e:  # errors travel back as values; the loop never dies
                 traceback.print_exc()
-                result = JobResult(job_id, error=_one_line(e))
+                result = JobResult(job_id, error=one_line(e))
             if on_done is not None:
                 on_done(result)
 

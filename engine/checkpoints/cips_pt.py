@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-from engine.errors import CheckpointError
+from engine.errors import CheckpointError, one_line
 from engine.models.cips import CIPSGenerator
 
 
@@ -22,7 +22,7 @@ def load_cips_pt(path: Path, device: torch.device) -> CIPSGenerator:
         first = str(e).strip().splitlines()[0] if str(e).strip() else "refused"
         raise CheckpointError(f"{path}: refused by the safe loader ({first})") from None
     except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError) as e:
-        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        msg = one_line(e)
         raise CheckpointError(f"{path}: truncated or corrupted checkpoint ({msg[:200]})") from None
     return cips_from_object(obj, path, device)
 
@@ -39,5 +39,5 @@ def cips_from_object(obj: Any, path: Path | str, device: torch.device) -> CIPSGe
     try:
         return CIPSGenerator.from_state_dict(dict(obj), device, str(path))
     except (KeyError, ValueError, RuntimeError) as e:
-        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        msg = one_line(e)
         raise CheckpointError(f"{path}: unsupported CIPS configuration ({msg[:200]})") from None

@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 
-from engine.errors import CheckpointError
+from engine.errors import CheckpointError, one_line
 from engine.models.base import Generator
 
 FORMAT = "inr-explorer/1"
@@ -41,7 +41,7 @@ def load_native(path: Path, device: torch.device) -> Generator:
         meta = read_metadata(path)
         sd = load_file(str(path), device="cpu")
     except (SafetensorError, OSError, ValueError, RuntimeError) as e:
-        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        msg = one_line(e)
         raise CheckpointError(f"{path}: corrupted .safetensors file ({msg[:200]})") from None
     family = meta.get("family", "")
     if meta.get("format") != FORMAT:

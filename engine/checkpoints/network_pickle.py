@@ -22,7 +22,7 @@ from engine.checkpoints.network_pickle_values import (
     rebuild_parameter,
     rebuild_tensor_v2,
 )
-from engine.errors import CheckpointError
+from engine.errors import CheckpointError, one_line
 
 __all__ = [
     "LazyTensor",
@@ -367,7 +367,7 @@ def load_network_pickle(path: str | Path) -> dict[str, Any]:
     except MemoryError:
         raise CheckpointError(f"{p}: corrupted pickle (out of memory while reading)") from None
     except Exception as e:  # noqa: BLE001  any other decoder failure means a corrupted stream
-        msg = str(e).strip().splitlines()[0][:160] if str(e).strip() else type(e).__name__
+        msg = one_line(e)[:160]
         raise CheckpointError(f"{p}: corrupted or truncated pickle ({msg})") from None
     if not isinstance(obj, dict):
         raise CheckpointError(f"{p}: not a network snapshot (top level is {type(obj).__name__}, not a dict)")

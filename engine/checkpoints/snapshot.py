@@ -8,7 +8,7 @@ from typing import Any
 import torch
 
 from engine.checkpoints.network_pickle import ModuleRecord, load_network_pickle
-from engine.errors import CheckpointError
+from engine.errors import CheckpointError, one_line
 from engine.models.base import Generator
 
 
@@ -47,6 +47,6 @@ def load_snapshot(path: Path, device: torch.device, **options: Any) -> Generator
     except CheckpointError:
         raise
     except (KeyError, ValueError, TypeError, RuntimeError, IndexError) as e:
-        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        msg = one_line(e)
         raise CheckpointError(f"{path}: unsupported {family} configuration ({msg[:200]})") from None
     raise CheckpointError(f"{path}: unsupported architecture: {family}")

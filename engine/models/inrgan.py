@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from engine.checkpoints.network_pickle import PersistentRecord
-from engine.errors import CheckpointError
+from engine.errors import CheckpointError, one_line
 from engine.models.base import Generator, NoiseArg
 from engine.models.inrgan_config import Block, ConfigError, InrGanConfig, infer_config, to_device
 from engine.models.inrgan_layers import (
@@ -99,7 +99,7 @@ class InrGanGenerator(Generator):
         try:
             return cls(infer_config(g), device, source)
         except (ConfigError, KeyError, TypeError, ValueError, IndexError, RuntimeError) as e:
-            msg = str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__
+            msg = one_line(e)[:200]
             raise CheckpointError(f"{source}: unsupported INR-GAN checkpoint ({msg})") from None
 
     # ----------------------------------------------------------------- Generator hooks
