@@ -35,7 +35,7 @@ def compose(acts: np.ndarray, mode: str, channels: tuple[int, ...], norm: str) -
     (1st-99th percentile per channel, clipped) or "symmetric" (±max |a| per channel, so 0 is mid-grey).
     """
     chans = list(channels[:3] if mode == "rgb" else channels[:1])
-    x = np.asarray(acts, np.float64)[chans]
+    x = np.asarray(np.asarray(acts)[chans], np.float64)  # pick the shown channels before widening them
     if norm == "joint":
         lo, hi = np.full((len(chans), 1, 1), x.min()), np.full((len(chans), 1, 1), x.max())
     elif norm == "percentile":
