@@ -23,19 +23,13 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QGestureEvent, QPinchGesture, QSizePolicy, QWidget
 
+from widgets.image_items import to_qimage
+
 WHEEL_STEP = 1.2  # zoom factor per wheel notch
 FRAME_CORNERS = ((-1.0, -1.0), (1.0, -1.0), (1.0, 1.0), (-1.0, 1.0))
 
 
 BRUSH_KEYS = {Qt.Key.Key_BracketLeft: 1 / 1.25, Qt.Key.Key_BracketRight: 1.25}  # [ / ]: brush size
-
-
-def _to_qimage(image: np.ndarray) -> QImage:
-    a = np.ascontiguousarray(image, dtype=np.uint8)
-    h, w = a.shape[:2]
-    if a.ndim == 3 and a.shape[2] == 4:
-        return QImage(a.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
-    return QImage(a.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()  # copy: own the pixels
 
 
 class CanvasWidget(QWidget):
@@ -113,7 +107,7 @@ class CanvasWidget(QWidget):
     # ------------------------------------------------------------------ view API
     def show_frame(self, image: np.ndarray, image_to_frame: QTransform) -> None:
         """Show ``image`` (uint8 [H, W, 3]) whose pixel coordinates map to frame coordinates this way."""
-        self._image = _to_qimage(image)
+        self._image = to_qimage(image)
         self._image_to_frame = image_to_frame
         self.update()
 
@@ -170,7 +164,7 @@ class CanvasWidget(QWidget):
 
     def set_mask_overlay(self, image: np.ndarray | None, image_to_frame: QTransform) -> None:
         """Painted masks as an RGBA uint8 image whose pixel coordinates map to frame coordinates this way."""
-        self._mask = None if image is None else _to_qimage(image)
+        self._mask = None if image is None else to_qimage(image)
         self._mask_to_frame = image_to_frame
         self.update()
 

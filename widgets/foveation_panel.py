@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSignalBlocker, Signal
@@ -20,15 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-
-class _ClickableImage(pg.ImageItem):  # type: ignore[misc]  # pyqtgraph is untyped
-    """An image item that reports clicks in its pixel coordinates."""
-
-    clicked = Signal(float, float)
-
-    def mouseClickEvent(self, event: Any) -> None:
-        pos = event.pos()
-        self.clicked.emit(float(pos.x()), float(pos.y()))
+from widgets.image_items import image_box
 
 
 class FoveationPanel(QWidget):
@@ -73,11 +63,8 @@ class FoveationPanel(QWidget):
         self.image_view.setMinimumHeight(120)
         # no height preference: in a dock's scroll area the view then fills what the dock has
         self.image_view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
-        self._box = self.image_view.addViewBox(lockAspect=True, invertY=True)
-        self._box.setMouseEnabled(False, False)
-        self._image = _ClickableImage(axisOrder="row-major")
+        self._box, self._image = image_box(self.image_view)
         self._image.clicked.connect(lambda x, y: self.focusPicked.emit(x - 0.5, y - 0.5))
-        self._box.addItem(self._image)
         self._focus = pg.ScatterPlotItem(size=12, pen=pg.mkPen("#ffd54f", width=2), brush=None, symbol="o")
         self._box.addItem(self._focus)
         self._stats = QLabel()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QSignalBlocker, Qt, Signal
@@ -19,28 +17,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from widgets.image_items import image_box
 from widgets.job_controls import JobControls
 
 METHODS = ("nearest", "bicubic", "lanczos")
 CROP_FRACTION = 0.25  # crop side as a fraction of the image side
-
-
-class _ClickableImage(pg.ImageItem):  # type: ignore[misc]  # pyqtgraph is untyped
-    """An image item that reports clicks in its pixel coordinates."""
-
-    clicked = Signal(float, float)
-
-    def mouseClickEvent(self, event: Any) -> None:
-        pos = event.pos()
-        self.clicked.emit(float(pos.x()), float(pos.y()))
-
-
-def _image_box(view: pg.GraphicsLayoutWidget, row: int = 0, col: int = 0) -> tuple[pg.ViewBox, _ClickableImage]:
-    box = view.addViewBox(row=row, col=col, lockAspect=True, invertY=True)
-    box.setMouseEnabled(False, False)
-    item = _ClickableImage(axisOrder="row-major")
-    box.addItem(item)
-    return box, item
 
 
 class SrComparePanel(QWidget):
@@ -81,7 +62,7 @@ class SrComparePanel(QWidget):
         # no height preference: in a dock's scroll area the view then fills what the dock has
         self.view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
         self.view.setMaximumHeight(360)
-        self._box, self._split = _image_box(self.view)
+        self._box, self._split = image_box(self.view)
         self._split.clicked.connect(self._on_image_clicked)
         self._crop_rect = pg.ROI((0, 0), (1, 1), movable=False, resizable=False, pen=pg.mkPen("#ffd54f"))
         self._box.addItem(self._crop_rect)
@@ -94,7 +75,7 @@ class SrComparePanel(QWidget):
         self.crops.setMinimumHeight(80)
         self.crops.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
         self.crops.setMaximumHeight(220)
-        self._crop_boxes = [_image_box(self.crops, 0, i) for i in range(2)]
+        self._crop_boxes = [image_box(self.crops, 0, i) for i in range(2)]
         self._crop_labels = QHBoxLayout()
         self._left_label, self._right_label = QLabel("k × render"), QLabel("upsampled")
         for lab in (self._left_label, self._right_label):

@@ -7,6 +7,8 @@ from PySide6.QtCore import QRect, QSize
 from PySide6.QtGui import QImage, QPainter, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from widgets.image_items import to_qimage
+
 
 class StripView(QWidget):
     """Shows one uint8 RGB image as wide as the widget (smoothly scaled, square pixels).
@@ -24,10 +26,8 @@ class StripView(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def set_image(self, image: np.ndarray) -> None:
-        a = np.ascontiguousarray(image, dtype=np.uint8)
-        h, w = a.shape[:2]
-        self._array = a
-        self._qimage = QImage(a.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()  # copy: own the pixels
+        self._array = np.ascontiguousarray(image, dtype=np.uint8)
+        self._qimage = to_qimage(self._array)
         self.updateGeometry()
         self.update()
 
