@@ -427,6 +427,7 @@ class InrGanGenerator(Generator):
         mode = cfg.upsampling
         x: torch.Tensor | None = None
         img: torch.Tensor | None = None
+        folds = self._fold_cache(ws)  # one style key (a host copy and a hash of ws) per render, not per scale
         for r in cfg.levels:
             ar = torch.arange(r, device=self.device)
             ii, jj = torch.meshgrid(ar, ar, indexing="ij")
@@ -441,7 +442,7 @@ class InrGanGenerator(Generator):
             if x is not None and img is not None:
                 x, img = _upsample(x, r // 2, mode), _upsample(img, r // 2, mode)
             blocks = [b for b in cfg.blocks if b.res == r]
-            st = Styles(ws, lam, self._fold_cache(ws))
+            st = Styles(ws, lam, folds)
             x, img = self._run_level(blocks, x, img, xy, ij, st, ablate, trace, tap=tap)
         assert img is not None
         return img
