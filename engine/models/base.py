@@ -37,6 +37,10 @@ def _as_tensor(name: str, value: Any, device: torch.device) -> torch.Tensor:
     return t
 
 
+class LayerReached(Exception):
+    """Raised by a layer tap to stop a render once the layer being looked at has run (`layer_activations`)."""
+
+
 class Generator(ABC):
     """A loaded generator: ``mapping`` (z -> ws) and ``synthesis`` (ws, grid -> RGB).
 

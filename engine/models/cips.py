@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.models.base import Generator, NoiseArg
+from engine.models.base import Generator, LayerReached, NoiseArg
 from engine.models.layers import (
     DEMOD_EPS,
     SQRT2,
@@ -285,10 +285,6 @@ class CIPSNetwork(nn.Module):
         return rgb.transpose(1, 2).reshape(b, 3, h, wd)
 
 
-class _LayerReached(Exception):
-    """Stops the layer stack once the layer being looked at has run."""
-
-
 def sample_border_bilinear(table: torch.Tensor, size: int, xy: torch.Tensor) -> torch.Tensor:
     """grid_sample(bilinear, padding 'border', align_corners=False) of a size x size grid of C-vectors,
     stored channels-last as table [size*size, C], at frame coordinates xy [P, 2] -> [P, C].
@@ -433,11 +429,11 @@ class CIPSGenerator(Generator):
             def tap(i: int, t: torch.Tensor, seen: list[torch.Tensor] = seen) -> None:
                 if i == index:
                     seen.append((t if weights is not None else t[0]).clone())
-                    raise _LayerReached
+                    raise LayerReached
 
             try:
                 self.net.run_layers(x if weights is not None else x[None], style, lambda k: None, px, tap)
-            except _LayerReached:
+            except LayerReached:
                 pass
             parts.append(seen[0])
         return torch.cat(parts).t().reshape(-1, h, w)

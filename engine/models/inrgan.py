@@ -11,7 +11,7 @@ import torch.nn.functional as F
 
 from engine.checkpoints.network_pickle import PersistentRecord
 from engine.errors import CheckpointError, one_line
-from engine.models.base import Generator, NoiseArg
+from engine.models.base import Generator, LayerReached, NoiseArg
 from engine.models.inrgan_config import Block, ConfigError, InrGanConfig, infer_config, to_device
 from engine.models.inrgan_layers import (
     Styles,
@@ -26,10 +26,6 @@ SNAP = 1e-3  # grid points this close (in native pixels) to a native pixel are t
 PTS_MAX = float(2**24)  # native pixels; float32 coordinates carry no information beyond this
 
 Tap = Callable[[str, torch.Tensor], None]  # (layer name, activation [B, P, C] at the level's points)
-
-
-class _LayerReached(Exception):
-    """Stops a render once the layer being looked at has run."""
 
 
 class InrGanGenerator(Generator):
@@ -211,11 +207,11 @@ class InrGanGenerator(Generator):
         def tap(name: str, t: torch.Tensor) -> None:
             if name == layer:
                 seen.append(t.clone())
-                raise _LayerReached
+                raise LayerReached
 
         try:
             self._render_dense(ws, weights, ablate, tap=tap)
-        except _LayerReached:
+        except LayerReached:
             pass
         t = seen[0]
         r = round(t.shape[1] ** 0.5)
@@ -311,7 +307,7 @@ class InrGanGenerator(Generator):
             try:
                 x, img = self._run_level(blocks, x, img, xy.float().to(dev), ij.to(dev), st, ablate,
                                          parent=parent, tap=tap)
-            except _LayerReached:
+            except LayerReached:
                 return seen[0]
             prev_local = local
         if layer is not None:
@@ -454,7 +450,7 @@ def _gather_tap(layer: str, local: torch.Tensor, seen: list[torch.Tensor]) -> Ta
     def tap(name: str, t: torch.Tensor) -> None:
         if name == layer:
             seen.append(t[:, local])
-            raise _LayerReached
+            raise LayerReached
 
     return tap
 
