@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from engine.coords import valid_blend
 from engine.errors import CheckpointError, RenderCancelled, one_line
+from engine.types import Camera
 
 if TYPE_CHECKING:
     from engine.models.base import Generator
@@ -42,7 +44,7 @@ def _add_style_camera(p: argparse.ArgumentParser) -> None:
     p.add_argument("--projection", choices=("plane", "cylinder"), default="plane",
                    help="cylinder: an upright panorama strip (framed as the plane at --zoom) whose width is one "
                         "turn; --rotate is then the yaw and the wrap is cross-faded (--blend)")
-    p.add_argument("--blend", type=float, default=0.125,
+    p.add_argument("--blend", type=float, default=Camera.blend,
                    help="cylinder: share of the strip width cross-faded into the next turn so that column W-1 "
                         "runs into column 0 (0 .. 0.5, default 0.125; 0 = a hard seam)")
     p.add_argument("--grid", type=Path, help="explicit [H, W, 2] frame-coordinate grid as .npy")
@@ -141,8 +143,6 @@ def _ws_from_file(g: Generator, path: Path) -> np.ndarray:
 
 
 def camera_from_args(g: Generator, args: argparse.Namespace) -> tuple[Any, np.ndarray | None, tuple[int, int]]:
-    from engine.types import Camera
-
     grid = None
     if args.grid is not None:
         grid = np.asarray(_np_load(args.grid, "grid"), np.float32)
@@ -156,8 +156,8 @@ def camera_from_args(g: Generator, args: argparse.Namespace) -> tuple[Any, np.nd
         raise CliError(f"--size: width and height must be >= 1, got {size[0]} {size[1]}")
     if not np.isfinite(args.zoom) or args.zoom <= 0:
         raise CliError(f"--zoom: must be a positive number, got {args.zoom}")
-    blend = getattr(args, "blend", 0.125)
-    if not np.isfinite(blend) or not 0.0 <= blend <= 0.5:
+    blend = getattr(args, "blend", Camera.blend)
+    if not valid_blend(blend):
         raise CliError(f"--blend: expected a share of the strip width in [0, 0.5], got {blend}")
     cam = Camera(center=(args.center[0], args.center[1]), zoom=args.zoom, rotation=args.rotate,
                  projection=getattr(args, "projection", "plane"), blend=blend)

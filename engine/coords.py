@@ -40,7 +40,7 @@ def strip_geometry(camera: Camera, width: int, height: int) -> tuple[float, floa
     """
     _check_size(width, height)
     step = pixel_step(camera, width, height)
-    if not (math.isfinite(camera.blend) and 0.0 <= camera.blend <= BLEND_MAX):
+    if not valid_blend(camera.blend):
         raise ValueError(f"blend: expected a share of the strip width in [0, {BLEND_MAX}], got {camera.blend}")
     return width * step, step
 
@@ -139,6 +139,11 @@ def grid_at(camera: Camera, width: int, height: int, cols: np.ndarray, rows: np.
         uu, vv = c * uu - s * vv, s * uu + c * vv
     grid = np.stack([uu + cx, vv + cy], axis=-1)
     return grid.astype(np.float32)
+
+
+def valid_blend(blend: float) -> bool:
+    """Whether ``blend`` is a cross-fade share a cylinder strip accepts: finite, 0 .. BLEND_MAX."""
+    return math.isfinite(blend) and 0.0 <= blend <= BLEND_MAX
 
 
 def is_quarter_turn(degrees: float) -> bool:

@@ -27,11 +27,10 @@ if TYPE_CHECKING:
 SEAM_PAIRS = 64  # neighbouring column pairs sampled by `render_seam_check` for the typical difference
 SEAM_ROWS = 512  # at most this many rows enter `render_seam_check` (evenly strided)
 SEAMLESS_RATIO = 1.5  # seam / median neighbouring-column difference below which a wrap counts as seamless
-DEFAULT_BLEND = Camera().blend
 
 
 def panorama_camera(center: tuple[float, float] = (0.0, 0.0), zoom: float = 1.0, yaw: float = 0.0,
-                    blend: float = DEFAULT_BLEND) -> Camera:
+                    blend: float = Camera.blend) -> Camera:
     """A "cylinder" camera: upright strip about ``center`` framed as the plane camera at ``zoom``, turned by
     ``yaw`` degrees (360 / W per column), the last ``blend`` of the width cross-faded across the wrap."""
     return Camera(center=center, zoom=zoom, rotation=yaw, projection="cylinder", blend=blend)

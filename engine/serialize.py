@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.coords import valid_blend
 from engine.types import Anchor, Camera, FrozenArray, StyleSpec
 
 
@@ -26,7 +27,7 @@ def camera_from_json(d: Any) -> Camera:
     if not all(math.isfinite(v) for v in (cx, cy, zoom, rotation)) or zoom <= 0:
         raise ValueError("camera: centre, zoom and rotation must be finite and zoom > 0")
     blend = float(d.get("blend", Camera.blend))
-    if not (math.isfinite(blend) and 0.0 <= blend <= 0.5):
+    if not valid_blend(blend):
         raise ValueError("camera: blend must be a share of the strip width in [0, 0.5]")
     return Camera(center=(cx, cy), zoom=zoom, rotation=rotation, projection=str(d.get("projection", "plane")),
                   blend=blend)
