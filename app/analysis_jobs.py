@@ -7,6 +7,7 @@ docks' numbers equal the command line's.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +47,21 @@ def density_over_native(camera: Camera, size: tuple[int, int], resolution: int) 
     return (min(size) - 1) * camera.zoom / max(resolution - 1, 1)
 
 
+def fit_within(size: tuple[float, float], max_side: float, min_side: int = 1) -> tuple[int, int]:
+    """``size`` scaled down (never up) to at most ``max_side`` on its long side, aspect kept, rounded."""
+    w, h = size
+    s = min(1.0, max_side / max(w, h))
+    return max(min_side, round(w * s)), max(min_side, round(h * s))
+
+
+def native_size(camera: Camera, size: tuple[int, int], resolution: int,
+                max_side: float = math.inf) -> tuple[int, int]:
+    """The size whose pixel step is the model's native one for this view, (n - 1) / density + 1 pixels per
+    side (at least 2), fitted within ``max_side``."""
+    density = density_over_native(camera, size, resolution)
+    return fit_within(((size[0] - 1) / density + 1, (size[1] - 1) / density + 1), max_side, 2)
+
+
 @dataclass(frozen=True)
 class SpectrumResult:
     """A (mean) power spectrum with its azimuthal profile, and profiles of upsampled native renders."""
@@ -80,9 +96,7 @@ def spectrum_job(style: StyleSpec, camera: Camera, size: tuple[int, int], seeds:
         grid = camera_grid(camera, *size)
         density = density_over_native(camera, size, g.resolution)
         methods = overlays if density >= MIN_OVERLAY_FACTOR else ()
-        # the size whose pixel step is the native one: (n - 1) / density + 1 pixels per side
-        native = (max(2, round((size[0] - 1) / density + 1)),
-                  max(2, round((size[1] - 1) / density + 1))) if methods else None
+        native = native_size(camera, size, g.resolution) if methods else None
         powers: list[np.ndarray] = []
         upsampled: dict[str, list[np.ndarray]] = {m: [] for m in methods}
         for i, st in enumerate(styles):
@@ -189,10 +203,7 @@ SR_MAX_SIDE = 96  # native side of the super-resolution compare (the dense side 
 
 def sr_native_size(camera: Camera, size: tuple[int, int], resolution: int) -> tuple[int, int]:
     """The view at the model's native density (same camera and aspect), at most SR_MAX_SIDE per side."""
-    density = density_over_native(camera, size, resolution)
-    w, h = ((size[0] - 1) / density + 1, (size[1] - 1) / density + 1)
-    s = min(1.0, SR_MAX_SIDE / max(w, h))
-    return max(2, round(w * s)), max(2, round(h * s))
+    return native_size(camera, size, resolution, SR_MAX_SIDE)
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,7 @@ DELAY_MS = 150  # coalesce cursor moves and view changes
 
 
 def preview_size(size: tuple[int, int]) -> tuple[int, int]:
-    s = min(1.0, MAX_SIDE / max(size))
-    return max(1, round(size[0] * s)), max(1, round(size[1] * s))
+    return analysis_jobs.fit_within(size, MAX_SIDE)
 
 
 class FoveationController(QObject):

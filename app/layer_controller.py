@@ -23,9 +23,7 @@ FOLLOW_DELAY_MS = 400
 
 def layer_size(size: tuple[int, int]) -> tuple[int, int]:
     """The view's aspect ratio at no more than MAX_SIDE pixels per side (same camera, fewer samples)."""
-    w, h = size
-    s = min(1.0, MAX_SIDE / max(w, h))
-    return max(1, round(w * s)), max(1, round(h * s))
+    return analysis_jobs.fit_within(size, MAX_SIDE)
 
 
 def compose(acts: np.ndarray, mode: str, channels: tuple[int, ...], norm: str) -> np.ndarray:
