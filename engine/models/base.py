@@ -145,22 +145,10 @@ class Generator(ABC):
             raise NotImplementedError(f"{self.family}: viewing layer activations is not supported for this family")
         if layer not in names:
             raise ValueError(f"layer: expected one of {', '.join(names)}, got {layer!r}")
-        wst = self.check_ws(ws)
-        gt = _as_tensor("grid", grid, self.device)
-        if gt.ndim != 3 or gt.shape[2] != 2 or gt.shape[0] < 1 or gt.shape[1] < 1:
-            raise ValueError(f"grid: expected shape [H, W, 2] with H, W >= 1, got {list(gt.shape)}")
-        wt = None
-        if weights is not None:
-            wt = _as_tensor("weights", weights, self.device)
-            if wt.ndim == 3:
-                wt = wt[None].expand(self.num_ws, -1, -1, -1)
-            if wt.ndim != 4 or tuple(wt.shape) != (self.num_ws, gt.shape[0], gt.shape[1], wst.shape[0]):
-                raise ValueError(f"weights: expected [num_ws, H, W, K] = [{self.num_ws}, {gt.shape[0]}, "
-                                 f"{gt.shape[1]}, {wst.shape[0]}], got {list(wt.shape)}")
-        abl = frozenset([ablate] if isinstance(ablate, str) else ablate)
-        for a in abl:
-            if a not in self.ablations:
-                raise ValueError(f"ablate: the {self.family} family has no {a} to zero")
+        if grid is None:
+            raise ValueError("grid: layer activations need an explicit [H, W, 2] grid")
+        wst, gt, wt, abl = self._checked_inputs(ws, grid, weights, "none", ablate)
+        assert gt is not None
         with torch.inference_mode():
             return self._layer_activations(wst, gt, wt, layer, abl).float().cpu().numpy()
 
@@ -257,6 +245,15 @@ class Generator(ABC):
         ablate: Sequence[str] = (),
     ) -> torch.Tensor:
         """`synthesis` returning a tensor on the generator's device (for engine-internal callers)."""
+        wst, gt, wt, abl = self._checked_inputs(ws, grid, weights, noise, ablate)
+        with torch.inference_mode():
+            return self._synthesize(wst, gt, wt, noise, abl)
+
+    def _checked_inputs(self, ws: Any, grid: Any | None, weights: Any | None, noise: NoiseArg,
+                        ablate: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None,
+                                                        frozenset[str]]:
+        """The arguments of `synthesis` (and `layer_activations`) validated, as tensors on the device:
+        (ws [B, num_ws, w_dim], grid [H, W, 2] or None = native, weights [num_ws, H, W, K] or None, ablate)."""
         wst = self.check_ws(ws)
         gt = None
         if grid is not None:
@@ -282,8 +279,7 @@ class Generator(ABC):
                 raise ValueError(f"ablate: unknown ablation {a!r} (known: {', '.join(ABLATIONS)})")
             if a not in self.ablations:
                 raise ValueError(f"ablate: the {self.family} family has no {a} to zero")
-        with torch.inference_mode():
-            return self._synthesize(wst, gt, wt, noise, abl)
+        return wst, gt, wt, abl
 
     def check_ws(self, ws: Any) -> torch.Tensor:
         """Validate ws ([B, w_dim] or [B, num_ws, w_dim]) and return it as [B, num_ws, w_dim]."""
