@@ -28,9 +28,9 @@ from engine.models.layers import (
     modulated_uniform,
     pixel_norm,
 )
+from engine.models.row_blocks import PIXEL_BLOCK, blocks, by_blocks, padded_to_blocks
 
 LR_MLP = 0.01  # mapping lr multiplier: fixed by the official code, not stored in checkpoints
-PIXEL_CHUNK = 8192  # pixels per pass through the layer stack: bounds activation memory
 
 
 @dataclass(frozen=True)
@@ -385,13 +385,14 @@ class CIPSGenerator(Generator):
             grid = torch.stack(torch.meshgrid(lin, lin, indexing="xy"), dim=-1)
         h, w = grid.shape[:2]
         n_pix = h * w
-        coords = grid.reshape(n_pix, 2)
+        coords = padded_to_blocks(grid.reshape(n_pix, 2), PIXEL_BLOCK)
         b = 1 if weights is not None else ws.shape[0]
         noise_maps = self._noise_maps(noise, b, h, w)
-        out = torch.empty(b, n_pix, 3, device=self.device)
+        if noise_maps is not None:
+            noise_maps = [padded_to_blocks(m, PIXEL_BLOCK, dim=1) for m in noise_maps]
+        out = torch.empty(b, coords.shape[0], 3, device=self.device)
         style = self._style_fn(ws, weights, n_pix)
-        for start in range(0, n_pix, PIXEL_CHUNK):
-            px = slice(start, min(start + PIXEL_CHUNK, n_pix))
+        for px in blocks(n_pix, PIXEL_BLOCK):
             x = self.net.features(coords[px], ablate, self._emb_table)
             if weights is None:
                 x = x[None].expand(b, -1, -1)
@@ -403,7 +404,7 @@ class CIPSGenerator(Generator):
                 return n if weights is None else n[0]
 
             out[:, px] = self.net.run_layers(x, style, noise_at, px)
-        return out.transpose(1, 2).reshape(b, 3, h, w)
+        return out[:, :n_pix].transpose(1, 2).reshape(b, 3, h, w)
 
     def activation_layers(self) -> list[str]:
         return ["lff", "emb", *self.net.layer_names]
@@ -413,13 +414,12 @@ class CIPSGenerator(Generator):
         """"lff" (Fourier features), "emb" (sampled embedding) or a style layer's output, [C, H, W]."""
         h, w = grid.shape[:2]
         n_pix = h * w
-        coords = grid.reshape(n_pix, 2)
+        coords = padded_to_blocks(grid.reshape(n_pix, 2), PIXEL_BLOCK)
         hid = self.cfg.hidden
         index = self.net.layer_names.index(layer) if layer not in ("lff", "emb") else -1
         style = self._style_fn(ws[:1] if weights is None else ws, weights, n_pix)
         parts = []
-        for start in range(0, n_pix, PIXEL_CHUNK):
-            px = slice(start, min(start + PIXEL_CHUNK, n_pix))
+        for px in blocks(n_pix, PIXEL_BLOCK):
             x = self.net.features(coords[px], ablate, self._emb_table)
             if index < 0:
                 parts.append(x[:, :hid] if layer == "lff" else x[:, hid:])
@@ -436,7 +436,7 @@ class CIPSGenerator(Generator):
             except LayerReached:
                 pass
             parts.append(seen[0])
-        return torch.cat(parts).t().reshape(-1, h, w)
+        return torch.cat(parts)[:n_pix].t().reshape(-1, h, w)
 
     def _style_fn(self, ws: torch.Tensor, weights: torch.Tensor | None, n_pix: int) -> StyleFn:
         """Per-layer modulation styles: per sample, or per pixel from the anchor weights.
@@ -448,7 +448,8 @@ class CIPSGenerator(Generator):
         """
         convs = [conv for _, conv in self.net._order]
         if weights is None:
-            styles = [c.modulation(ws[:, i]) for i, c in enumerate(convs)]
+            # one sample at a time: an image's styles do not depend on the batch it is rendered in
+            styles = [by_blocks(c.modulation, ws[:, i], block=1) for i, c in enumerate(convs)]
             return lambda i, conv, px: ("uniform", styles[i], None)
         k = ws.shape[0] + 1
         pairs = [(a, b) for a in range(k) for b in range(a, k)]
@@ -460,7 +461,7 @@ class CIPSGenerator(Generator):
             p = torch.cat([c.modulation.bias[None] * c.modulation.lr_mul, c.modulation.project(ws[:, i])])
             anchors.append(p)
             quads.append((p[left] * p[right]) @ c.matrix().square().t() if c.demodulate else None)
-        wmaps = weights.reshape(self.num_ws, n_pix, -1)
+        wmaps = padded_to_blocks(weights.reshape(self.num_ws, n_pix, -1), PIXEL_BLOCK, dim=1)
 
         def per_pixel(i: int, conv: ModulatedConv, px: slice) -> tuple[str, torch.Tensor, torch.Tensor | None]:
             a = torch.cat([wmaps.new_ones(px.stop - px.start, 1), wmaps[i, px]], dim=1)

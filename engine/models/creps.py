@@ -30,11 +30,15 @@ from engine.models.creps_ops import (
     modulated_folded,
     modulated_per_pixel,
 )
+from engine.models.row_blocks import PIXEL_BLOCK, blocks, by_blocks, pad_rows
 
 SQRT_HALF = math.sqrt(0.5)
-LINE_CHUNK = 2048  # line positions per pass through the line network (x K samples)
-PIXEL_CHUNK = 16384  # pixels per pass through the decoders and head: bounds activation memory
-MIN_ROWS = 8  # smaller GEMMs take other MKL kernels (other rounding): pad so tiles render like the whole
+# Fixed GEMM shapes (engine.models.row_blocks): a pixel renders alike in any tile, pan strip or batch.
+LINE_BLOCK = 32  # line positions per pass through the line network (x K samples, a 256-row GEMM at K = 8)
+LINE_STYLES_KEPT = 2  # styles whose line tables stay cached (a painted view's two anchors)
+STYLE_ROWS = 16  # rows per block of the style and mapping layers (one image, or one painted group, per row)
+PIXEL_ROWS = 4 * PIXEL_BLOCK  # pixels per block of the decoders and head (narrow layers: larger blocks)
+PIXEL_CHUNK = 16384  # pixels per pass of the render paths (PIXEL_ROWS-pixel blocks through decoders and head)
 PRECISIONS = ("float32", "fp16-head")
 _BUFFERS = ("synthesis.b4.input.freqs", "synthesis.b4.input.coords", "mapping.w_avg")
 _HEAD = ("synthesis.block0.fc0", "synthesis.block0.fc1", "synthesis.block0.tores",
@@ -192,13 +196,10 @@ class CrepsGenerator(Generator):
         return dict(self._t)
 
     # ----------------------------------------------------------------- layers
-    def _fc(self, path: str, x: torch.Tensor) -> torch.Tensor:
+    def _fc(self, path: str, x: torch.Tensor, block: int = STYLE_ROWS) -> torch.Tensor:
         s = self.cfg.fcs[path]
-        m = x.shape[0]
-        if m < MIN_ROWS:  # also makes styles and ws independent of the batch size
-            x = torch.nn.functional.pad(x, (0, 0, 0, MIN_ROWS - m))
-        y = fc(x, self._t[path + ".weight"], self._t.get(path + ".bias"), s.weight_gain, s.bias_gain, s.act)
-        return y[:m]
+        w, b = self._t[path + ".weight"], self._t.get(path + ".bias")
+        return by_blocks(lambda xb: fc(xb, w, b, s.weight_gain, s.bias_gain, s.act), x, block=block)
 
     def _style(self, path: str, w: torch.Tensor) -> torch.Tensor:
         """Styles of a modulated layer for w [N, w_dim] (ToRes: times its weight gain)."""
@@ -216,7 +217,7 @@ class CrepsGenerator(Generator):
 
     def _mlp(self, name: str, x: torch.Tensor) -> torch.Tensor:
         for i in range(self.cfg.decoders[name]):
-            x = self._fc(f"synthesis.{name}.{i}", x)
+            x = self._fc(f"synthesis.{name}.{i}", x, PIXEL_ROWS)
         return x
 
     # ----------------------------------------------------------------- line network
@@ -256,9 +257,12 @@ class CrepsGenerator(Generator):
         """`_line_tables` through the per-coordinate cache (folded styles only; other styles: computed)."""
         if st.key is None or st.per_sample:
             return self._line_tables(st, coords, slot, fourier)
-        if any(k[0][0] != st.key[0] for k in self._line_caches):  # a new style: drop the old one's tables
-            self._line_caches = {k: c for k, c in self._line_caches.items() if k[0][0] == st.key[0]}
-        cache = self._line_caches.setdefault((st.key, slot, fourier), LineCache())
+        styles = list(dict.fromkeys(k[0][0] for k in self._line_caches))  # least recently used first
+        if st.key[0] not in styles and len(styles) >= LINE_STYLES_KEPT:  # a new style: drop the oldest's tables
+            self._line_caches = {k: c for k, c in self._line_caches.items() if k[0][0] != styles[0]}
+        key = (st.key, slot, fourier)
+        cache = self._line_caches.pop(key, None) or LineCache()
+        self._line_caches[key] = cache  # most recently used last
         return cache.lookup(coords, lambda c: self._line_tables(st, c, slot, fourier))
 
     def _make_line_folds(self, ws: torch.Tensor) -> LineStyles:
@@ -272,8 +276,8 @@ class CrepsGenerator(Generator):
             s = self._style(path, wl[:, i])
             d = None
             if self.cfg.mods[path].demodulate:
-                s2 = torch.nn.functional.pad(s.square(), (0, 0, 0, max(0, MIN_ROWS - s.shape[0])))
-                d = (s2 @ self._t[path + ".weight"].square().t() + DEMOD_EPS).rsqrt()[:s.shape[0]]
+                w2t = self._t[path + ".weight"].square().t()
+                d = by_blocks(lambda sb, w2t=w2t: (sb.square() @ w2t + DEMOD_EPS).rsqrt(), s, block=STYLE_ROWS)
             layers[path] = (s, d)
         return LineStyles(self._amplitudes(wl[:, 0]), layers, per_sample=True)
 
@@ -293,11 +297,11 @@ class CrepsGenerator(Generator):
         amp = st.amp[:, slot * K:(slot + 1) * K]
         out: list[list[torch.Tensor]] = [[] for _ in res[1:]]
         kept: list[torch.Tensor] = []
-        step = max(1, LINE_CHUNK // amp.shape[0]) if not st.per_sample else LINE_CHUNK
+        step = LINE_BLOCK
         for c0 in range(0, coords.shape[0], step):
             chunk = coords[c0:c0 + step]
             m = chunk.shape[0]
-            pad = max(0, -(-MIN_ROWS // K) - m)
+            pad = step - m
             chunk = torch.cat([chunk, chunk[-1:].expand(pad)])
 
             def keep(name: str, t: torch.Tensor, m: int = m, n: int = chunk.shape[0]) -> bool:
@@ -372,18 +376,27 @@ class CrepsGenerator(Generator):
                 stop: str | None = None) -> torch.Tensor:
         """Decoders + head: composed maps fs [N, P, Cb] -> RGB [N, P, C]; `sel` picks per-pixel head weights.
 
-        With ``stop`` (a pixel layer of `creps_layers.activation_layers` that is not a line layer): that layer's output [N, P, C] instead.
+        Runs on blocks of exactly PIXEL_ROWS pixels (the last one padded). With ``stop`` (a pixel layer of
+        `creps_layers.activation_layers` that is not a line layer): that layer's output [N, P, C] instead.
         """
-        n, p0, cb = fs[0].shape
+        a = None
         if head[0] == "pixel":
             a = head[1][1][sel] if sel is not None else head[1][1]
-            head = ("pixel", (head[1][0], torch.nn.functional.pad(a, (0, 0, 0, max(0, MIN_ROWS - p0)))))
-        if p0 < MIN_ROWS:
-            fs = [torch.nn.functional.pad(f, (0, 0, 0, MIN_ROWS - p0)) for f in fs]
         p = fs[0].shape[1]
+        out = []
+        for b in blocks(p, PIXEL_ROWS):
+            k = min(b.stop, p) - b.start
+            fb = [pad_rows(f[:, b.start:b.start + k], PIXEL_ROWS, 1) for f in fs]
+            hb = head if a is None else ("pixel", (head[1][0], pad_rows(a[b.start:b.start + k], PIXEL_ROWS)))
+            out.append(self._pixel_block(fb, hb, stop)[:, :k])
+        return out[0] if len(out) == 1 else torch.cat(out, 1)
+
+    def _pixel_block(self, fs: list[torch.Tensor], head: Head, stop: str | None) -> torch.Tensor:
+        """`_pixels` on one block: fs [N, PIXEL_ROWS, Cb], per-pixel head weights already selected."""
+        n, p, cb = fs[0].shape
 
         def kept(t: torch.Tensor) -> torch.Tensor:
-            return t.reshape(n, p, -1)[:, :p0]
+            return t.reshape(n, p, -1)
 
         if stop is not None and stop.endswith(".compose"):
             return kept(fs[[f"b{r}.compose" for r in self.cfg.composed].index(stop)])
@@ -395,7 +408,7 @@ class CrepsGenerator(Generator):
         x = self._mlp("decoder_last", x)
         if stop == "decoder_last":
             return kept(x)
-        img = self._fc("synthesis.decoder_img", x).view(n, p, -1)
+        img = self._fc("synthesis.decoder_img", x, PIXEL_ROWS).view(n, p, -1)
         if stop == "decoder_img":
             return kept(img)
         x = x.view(n, p, cb)
@@ -409,7 +422,7 @@ class CrepsGenerator(Generator):
                     x = y
                 if stop == path.removeprefix("synthesis."):
                     return kept(img if j % 3 == 2 else x)
-            return img[:, :p0]
+            return img
         tabs, a = head[1]
         x, img = x[0], img[0]
         for j, path in enumerate(_HEAD):
@@ -425,7 +438,7 @@ class CrepsGenerator(Generator):
                 x = y
             if stop == path.removeprefix("synthesis."):
                 return kept((img if j % 3 == 2 else x)[None])
-        return img[None, :p0]
+        return img[None]
 
     # ----------------------------------------------------------------- Generator hook
     def _synthesize(self, ws: torch.Tensor, grid: torch.Tensor | None, weights: torch.Tensor | None,

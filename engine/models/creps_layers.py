@@ -5,8 +5,8 @@
 # we show the row line at u_p in slots 0..K-1 and the column line at v_p in slots K..2K-1, flattened as
 # channel c * 2K + slot (the official tensor's own (C, 2K) order), so a row slot is constant along image
 # rows and a column slot along image columns. Pixel layers (compositions, fused features, decoders, head)
-# are per pixel. Painted styles follow the render's rules: line samples styled per group of pixels with
-# equal line weights, the head styled per pixel.
+# are per pixel. Painted styles follow the render's rules: a pixel that is one anchor alone as that anchor's
+# plain render, the others with line samples styled per group of equal line weights and the head per pixel.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import torch
 
 from engine.models.creps_ops import compose_pairs
-from engine.models.creps_render import _blend
+from engine.models.creps_render import _blend, pixel_anchors
 
 if TYPE_CHECKING:
     from engine.models.creps import CrepsGenerator, Head, LineStyles
@@ -53,41 +53,39 @@ def layer_activations(g: CrepsGenerator, ws: torch.Tensor, grid: torch.Tensor, w
     uf, vf = u.reshape(-1), v.reshape(-1)
     n_ws = g.num_ws
     line = layer in line_layers(g.cfg)
-    a_line: torch.Tensor | None = None
+    # each pixel by the route the render gives it (creps_render.painted): (pixels, folded styles, head, groups)
+    routes: list[tuple[torch.Tensor, LineStyles | None, Head, torch.Tensor | None]] = []
     if weights is None:
-        ws = ws[:1]
-        head = g._head_fold(ws[:, -1])
-        folded = g._line_styles(ws)
+        routes.append((torch.arange(h * w, device=g.device), g._line_styles(ws[:1]), g._head_fold(ws[:1, -1]), None))
     else:
-        k = weights.shape[-1]
-        a_head = weights[-1].reshape(h * w, k)
-        if bool((a_head == a_head[:1]).all()):
-            head = g._head_fold(_blend(ws[:, -1:], a_head[:1], 1)[:, 0])
-        else:
-            head = g._head_pixel(ws, a_head)
-        a_line = weights[:-1].permute(1, 2, 0, 3).reshape(h * w, (n_ws - 1) * k)
-        if bool((a_line == a_line[:1]).all()):  # one line style: folded, as the render does
-            folded = g._line_styles(torch.cat([_blend(ws, a_line[:1], n_ws - 1)[0], ws[:1, -1]])[None])
-            a_line = None
+        a = weights.permute(1, 2, 0, 3).reshape(h * w, n_ws, -1)
+        anchor = pixel_anchors(a)
+        for j in torch.unique(anchor[anchor >= 0]).tolist():
+            routes.append(((anchor == j).nonzero()[:, 0], g._line_styles(ws[j:j + 1]), g._head_fold(ws[j:j + 1, -1]),
+                           None))
+        if bool((anchor < 0).any()):
+            routes.append(((anchor < 0).nonzero()[:, 0], None, g._head_pixel(ws, a[:, -1]),
+                           a[:, :-1].reshape(h * w, -1)))
     out: torch.Tensor | None = None
-    for p0 in range(0, h * w, PIXEL_CHUNK):
-        idx = torch.arange(p0, min(p0 + PIXEL_CHUNK, h * w), device=g.device)
-        if a_line is None:
-            st: LineStyles = folded
-            uu, iu = torch.unique(uf[idx], return_inverse=True)
-            vv, iv = torch.unique(vf[idx], return_inverse=True)
-            gu = gv = None
-        else:  # line samples are unique (group, coordinate) pairs, styled per sample
-            groups, gp = torch.unique(a_line[idx], dim=0, return_inverse=True)
-            st = g._line_style_tables(_blend(ws, groups, n_ws - 1))
-            rk, iu = torch.unique(torch.stack([gp.double(), uf[idx].double()], 1), dim=0, return_inverse=True)
-            ck, iv = torch.unique(torch.stack([gp.double(), vf[idx].double()], 1), dim=0, return_inverse=True)
-            uu, gu, vv, gv = rk[:, 1].float(), rk[:, 0].long(), ck[:, 1].float(), ck[:, 0].long()
-        part = _chunk(g, st, head, idx, (uu, iu, gu), (vv, iv, gv), layer if line else None,
-                      None if line else layer, fourier)
-        if out is None:
-            out = part.new_empty(h * w, part.shape[1])
-        out[idx] = part
+    for pixels, folded, head, a_line in routes:
+        for idx in pixels.split(PIXEL_CHUNK):
+            if a_line is None:
+                assert folded is not None
+                st: LineStyles = folded
+                uu, iu = torch.unique(uf[idx], return_inverse=True)
+                vv, iv = torch.unique(vf[idx], return_inverse=True)
+                gu = gv = None
+            else:  # line samples are unique (group, coordinate) pairs, styled per sample
+                groups, gp = torch.unique(a_line[idx], dim=0, return_inverse=True)
+                st = g._line_style_tables(_blend(ws, groups, n_ws - 1))
+                rk, iu = torch.unique(torch.stack([gp.double(), uf[idx].double()], 1), dim=0, return_inverse=True)
+                ck, iv = torch.unique(torch.stack([gp.double(), vf[idx].double()], 1), dim=0, return_inverse=True)
+                uu, gu, vv, gv = rk[:, 1].float(), rk[:, 0].long(), ck[:, 1].float(), ck[:, 0].long()
+            part = _chunk(g, st, head, idx, (uu, iu, gu), (vv, iv, gv), layer if line else None,
+                          None if line else layer, fourier)
+            if out is None:
+                out = part.new_empty(h * w, part.shape[1])
+            out[idx] = part
     assert out is not None
     return out.t().reshape(-1, h, w)
 

@@ -84,13 +84,13 @@ def per_pixel(g: CrepsGenerator, st: LineStyles, idx: torch.Tensor, u: torch.Ten
     """Pixels idx (flat) with one folded line style, each at its own (u_p, v_p), written into out [P, C].
 
     The spec's exact per-pixel evaluation: row lines at the u_p, column lines at the v_p, element-wise
-    composition. Equal coordinates are evaluated once.
+    composition. Equal coordinates are evaluated once (and, with folded styles, kept in the line cache).
     """
     for unit in idx.split(PER_PIXEL_CHUNK):
         uu, iu = torch.unique(u[unit], return_inverse=True)
         vv, iv = torch.unique(v[unit], return_inverse=True)
-        xs = g._line_tables(st, uu, 0, fourier)
-        ys = g._line_tables(st, vv, 1, fourier)
+        xs = g._lines(st, uu, 0, fourier)
+        ys = g._lines(st, vv, 1, fourier)
         for s0 in range(0, unit.shape[0], PIXEL_CHUNK):
             sl = slice(s0, s0 + PIXEL_CHUNK)
             fs = [compose_pairs(x[0, iu[sl]], y[0, iv[sl]])[None] for x, y in zip(xs, ys, strict=True)]
@@ -113,48 +113,62 @@ def painted(g: CrepsGenerator, ws: torch.Tensor, weights: torch.Tensor, u: torch
             layout: str | None, fourier: bool) -> torch.Tensor:
     """Per-pixel anchor weights [L, H, W, K] over anchors ws [K, L, w_dim]: one image [1, H, W, C].
 
-    Every pixel gets exactly the image of its own blended style. The line network reads ws[0..L-2]: pixels
-    whose weights over those layers agree share line samples (one group); the head reads ws[L-1] only and
-    takes per-pixel styles in the two-GEMM form.
+    Every pixel gets exactly the image of its own blended style, by a route that depends on its own weights
+    only (so a tile renders its pixels as the whole image does): a pixel that is one anchor at every layer
+    renders as the plain render of that anchor; any other pixel takes the grouped two-GEMM form
+    (`_painted_groups`).
     """
     L, h, w, k = weights.shape
-    a_head = weights[-1].reshape(h * w, k)
-    if bool((a_head == a_head[:1]).all()):
-        head = g._head_fold(_blend(ws[:, -1:], a_head[:1], 1)[:, 0])
-    else:
-        head = g._head_pixel(ws, a_head)
-    a_line = weights[:-1].permute(1, 2, 0, 3).reshape(h * w, (L - 1) * k)
-    if bool((a_line == a_line[:1]).all()):  # one line style: the plain paths (bit-identical to them)
-        wl = torch.cat([_blend(ws, a_line[:1], L - 1)[0], ws[:1, -1]])[None]
-        st = g._line_styles(wl)
-        if layout is not None:
+    a = weights.permute(1, 2, 0, 3).reshape(h * w, L, k)
+    anchor = pixel_anchors(a)
+    out = torch.empty(h * w, g.cfg.img_channels, device=g.device)
+    for j in torch.unique(anchor[anchor >= 0]).tolist():
+        st, head = g._line_styles(ws[j:j + 1]), g._head_fold(ws[j:j + 1, -1])
+        idx = (anchor == j).nonzero()[:, 0]
+        if layout is not None and idx.numel() == h * w:
             return separable(g, st, u, v, layout, head, fourier)
-        out = torch.empty(h * w, g.cfg.img_channels, device=g.device)
-        per_pixel(g, st, torch.arange(h * w, device=g.device), u.reshape(-1), v.reshape(-1), head, fourier, out)
-        return out.view(1, h, w, -1)
-    return _painted_groups(g, ws, a_line, u, v, head, layout is not None, fourier).view(1, h, w, -1)
+        per_pixel(g, st, idx, u.reshape(-1), v.reshape(-1), head, fourier, out)
+    mixed = anchor < 0
+    if bool(mixed.any()):
+        head = g._head_pixel(ws, a[:, -1])
+        a_line = a[:, :-1].reshape(h * w, (L - 1) * k)
+        _painted_groups(g, ws, a_line, u, v, head, layout is not None, fourier, mixed, out)
+    return out.view(1, h, w, -1)
+
+
+def pixel_anchors(a: torch.Tensor) -> torch.Tensor:
+    """For per-pixel weights a [P, L, K]: the anchor a pixel is alone at every layer (weight 1, the others
+    0), or -1 for a blend: [P] long. This decides a pixel's route, from its own weights only."""
+    alone = (a.sum(2) == 1).all(1) & (a >= 0).all(2).all(1)
+    anchor = torch.full((a.shape[0],), -1, dtype=torch.long, device=a.device)
+    for j in range(a.shape[2]):
+        anchor[alone & (a[:, :, j] == 1).all(1)] = j
+    return anchor
 
 
 def _painted_groups(g: CrepsGenerator, ws: torch.Tensor, a_line: torch.Tensor, u: torch.Tensor, v: torch.Tensor,
-                    head: Head, aligned: bool, fourier: bool) -> torch.Tensor:
-    """Several line styles: per tile, line samples are unique (group, coordinate) pairs, styled per sample."""
+                    head: Head, aligned: bool, fourier: bool, todo: torch.Tensor, out: torch.Tensor) -> None:
+    """Pixels `todo` [H*W] (bool) of several line styles into out [H*W, C]: per tile, line samples are unique
+    (group, coordinate) pairs, styled per sample."""
     h, w = u.shape
     c = g.cfg
     budget = max(2, TABLE_BYTES // (len(c.composed) * c.rank * c.biline_channels * 4))
     uf, vf = u.reshape(-1).double(), v.reshape(-1).double()
-    out = torch.empty(h * w, c.img_channels, device=g.device)
     side = TILE_ALIGNED if aligned else TILE_GENERAL
-    todo = [(i, min(i + side, h), j, min(j + side, w)) for i in range(0, h, side) for j in range(0, w, side)]
-    while todo:
-        i0, i1, j0, j1 = todo.pop()
+    tiles = [(i, min(i + side, h), j, min(j + side, w)) for i in range(0, h, side) for j in range(0, w, side)]
+    while tiles:
+        i0, i1, j0, j1 = tiles.pop()
         idx = (torch.arange(i0, i1, device=g.device)[:, None] * w + torch.arange(j0, j1, device=g.device)).reshape(-1)
+        idx = idx[todo[idx]]
+        if idx.numel() == 0:
+            continue
         groups, gp = torch.unique(a_line[idx], dim=0, return_inverse=True)
         rk, ri = torch.unique(torch.stack([gp.double(), uf[idx]], 1), dim=0, return_inverse=True)
         ck, ci = torch.unique(torch.stack([gp.double(), vf[idx]], 1), dim=0, return_inverse=True)
         if rk.shape[0] + ck.shape[0] > budget and idx.numel() > 1:
             im, jm = (i0 + i1 + 1) // 2, (j0 + j1 + 1) // 2
-            todo += [t for t in ((i0, im, j0, jm), (i0, im, jm, j1), (im, i1, j0, jm), (im, i1, jm, j1))
-                     if t[0] < t[1] and t[2] < t[3]]
+            tiles += [t for t in ((i0, im, j0, jm), (i0, im, jm, j1), (im, i1, j0, jm), (im, i1, jm, j1))
+                      if t[0] < t[1] and t[2] < t[3]]
             continue
         st = g._line_style_tables(_blend(ws, groups, c.num_ws - 1))
         xs = g._line_tables(st, rk[:, 1].float(), 0, fourier, rk[:, 0].long())
@@ -163,4 +177,3 @@ def _painted_groups(g: CrepsGenerator, ws: torch.Tensor, a_line: torch.Tensor, u
             sl = slice(s0, s0 + PIXEL_CHUNK)
             fs = [compose_pairs(x[0, ri[sl]], y[0, ci[sl]])[None] for x, y in zip(xs, ys, strict=True)]
             out[idx[sl]] = g._pixels(fs, head, idx[sl])[0]
-    return out

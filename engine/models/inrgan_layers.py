@@ -9,6 +9,7 @@ import torch.nn.functional as F
 
 from engine.models.inrgan_config import FMMLayer, Fuser, ToRGB
 from engine.models.inrgan_mix import fmm_mixed, fmm_weight
+from engine.models.row_blocks import by_blocks, rows_for
 
 NORM_EPS = 1e-8
 
@@ -31,7 +32,8 @@ class Styles:
         self._cache: dict[str, torch.Tensor] = {} if cache is None else cache
 
     def uniform(self, row: int, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
-        return torch.addmm(bias, self.ws[:, row], weight.t())
+        """Styles [B, S] of one ws row, one sample at a time (a sample's style does not depend on the batch)."""
+        return by_blocks(lambda w: torch.addmm(bias, w, weight.t()), self.ws[:, row], block=1)
 
     def folded(self, key: str, make: Callable[[], torch.Tensor]) -> torch.Tensor:
         """Uniform modulated weights, cached for the whole call (every band of a render shares them)."""
@@ -62,8 +64,9 @@ def fmm_forward(layer: FMMLayer, x: torch.Tensor, styles: Styles) -> torch.Tenso
     lam = styles.lam.get(layer.row) if styles.lam is not None else None
     aw, ab = layer.affine.weight, layer.affine.bias
     if lam is None:
-        w = styles.folded(layer.name, lambda: fmm_weight(layer, styles.uniform(layer.row, aw, ab)))
-        return _act_(torch.baddbmm(layer.bias[None, None], x, w.transpose(1, 2)), layer)
+        wt = styles.folded(layer.name, lambda: fmm_weight(layer, styles.uniform(layer.row, aw, ab))).transpose(1, 2)
+        y = by_blocks(lambda xb: torch.baddbmm(layer.bias[None, None], xb, wt), x, block=rows_for(x.shape[2]), dim=1)
+        return _act_(y, layer)
     proj = styles.ws[:, layer.row] @ aw.t()  # [K, S]: styles are affine in w, so mix projections
     return _bias_act(fmm_mixed(layer, x[0], lam, proj, ab)[None], layer)
 
@@ -75,10 +78,12 @@ def fmm_split_forward(
     aw, ab = layer.affine.weight, layer.affine.bias
     w = styles.folded(layer.name, lambda: fmm_weight(layer, styles.uniform(layer.row, aw, ab)))
     ic = x.shape[2]
-    coarse = torch.baddbmm(layer.bias[None, None], x, w[:, :, :ic].transpose(1, 2))
-    h = coarse[:, parent]
-    # accumulate into the gathered rows in the GEMM itself (beta = 1): no temporary, one pass less
-    h.baddbmm_(feats[None].expand(h.shape[0], -1, -1), w[:, :, ic:].transpose(1, 2))
+    w_prev, w_feat = w[:, :, :ic].transpose(1, 2), w[:, :, ic:].transpose(1, 2)
+    rows = rows_for(x.shape[2])
+    coarse = by_blocks(lambda xb: torch.baddbmm(layer.bias[None, None], xb, w_prev), x, block=rows, dim=1)
+    # each coarse pixel's share of the GEMM is computed once, then gathered to its children
+    feats_b = feats[None].expand(x.shape[0], -1, -1)
+    h = by_blocks(lambda hb, fb: torch.baddbmm(hb, fb, w_feat), coarse[:, parent], feats_b, block=rows, dim=1)
     return _act_(h, layer)
 
 
@@ -87,11 +92,12 @@ def torgb_forward(t: ToRGB, x: torch.Tensor, styles: Styles) -> torch.Tensor:
     lam = styles.lam.get(t.row) if styles.lam is not None else None
     aw, ab = t.affine.weight, t.affine.bias
     if lam is None:
-        w = styles.folded(t.name, lambda: t.weight[None] * styles.uniform(t.row, aw, ab)[:, None, :])
-        y = torch.baddbmm(t.bias[None, None], x, w.transpose(1, 2))
+        wt = styles.folded(t.name, lambda: t.weight[None] * styles.uniform(t.row, aw, ab)[:, None, :]).transpose(1, 2)
+        y = by_blocks(lambda xb: torch.baddbmm(t.bias[None, None], xb, wt), x, block=rows_for(x.shape[2]), dim=1)
     else:
-        s = torch.addmm(ab, lam, styles.ws[:, t.row] @ aw.t())  # [P, C]
-        y = torch.addmm(t.bias, x[0] * s, t.weight.t())[None]
+        proj = styles.ws[:, t.row] @ aw.t()
+        y = by_blocks(lambda xb, lb: torch.addmm(t.bias, xb * torch.addmm(ab, lb, proj), t.weight.t()), x[0], lam,
+                      block=rows_for(x.shape[2]))[None]
     return y if t.clamp is None else y.clamp(-t.clamp, t.clamp)
 
 
@@ -99,7 +105,7 @@ def fuser_features(
     f: Fuser, xy: torch.Tensor, ij: torch.Tensor, ablate: frozenset[str]
 ) -> torch.Tensor:
     """[P, F] = sin(e), cos(e), const_embs at pixel ij; xy [P, 2] float32 (x right, y up), ij [P, 2] int."""
-    e = xy @ f.basis.t()
+    e = by_blocks(lambda a: a @ f.basis.t(), xy)
     parts = [torch.sin(e)] + ([torch.cos(e)] if f.use_cosine else [])
     if "fourier" in ablate:
         parts = [torch.zeros_like(p) for p in parts]

@@ -7,11 +7,12 @@ import math
 import torch
 
 from engine.models.inrgan_config import FMMLayer
+from engine.models.row_blocks import by_blocks, rows_for
 
-GROUP_OVERHEAD = 200_000  # flop-equivalent of the per-style Python/dispatch overhead
 FORCE_ROUTE = ""  # tests may force "grouped", "quadratic" or "pixel"
-PAIRS_MAX = 15  # quadratic form over at most this many anchor pairs (4 anchors in use), else per pixel
-CHUNK_FLOATS = 1 << 24  # per-chunk working set of the pair products / per-pixel weights
+PAIRS_MAX = 15  # quadratic form over at most this many anchor pairs (4 anchors), else per pixel
+PIXEL_ROWS = 32  # pixels per block of the per-pixel route (a [32, O, I] weight stack each)
+QUAD_ROWS = 512  # pixels per block of the quadratic form (pair products [512, J, O])
 DEMOD_EPS = 1e-8
 
 
@@ -37,45 +38,45 @@ def fmm_mixed(
 ) -> torch.Tensor:
     """W'(p) x(p) for x [P, I], anchor weights lam [P, K], anchor projections proj [K, S], affine bias [S].
 
-    Picks the cheapest exact route by a flop estimate: one folded GEMM per distinct style ("grouped"),
-    the quadratic form of `_quadratic`, or a modulated weight per pixel (the fallback).
+    The route of a pixel depends only on its own weights and the layer, never on the other pixels of the
+    call, so a tile renders its pixels exactly as the whole image does: a pixel that is one anchor alone
+    takes that anchor's folded weight ("grouped": one GEMM per anchor), any other the quadratic form of
+    `_quadratic` when the layer demodulates and the anchors are few, else a modulated weight per pixel.
     """
-    used = (lam != 0).any(0)
-    lam, proj = lam[:, used], proj[used]
-    uniq, inv = torch.unique(lam, dim=0, return_inverse=True)
-    o, i = layer.weight.shape
-    p, u, r = x.shape[0], len(uniq), layer.rank
-    j = (lam.shape[1] + 1) * (lam.shape[1] + 2) // 2
-    per_style = o * i * (2 * r + 6)  # flops to fold one style into the weights
-    cost = {"grouped": u * (per_style + GROUP_OVERHEAD) + p * o * i, "pixel": p * per_style}
-    if layer.activation == "demod" and j <= PAIRS_MAX:
-        cost["quadratic"] = p * o * (i * j + 2 * j * j) + j * j * o * i
-    route = FORCE_ROUTE or min(cost, key=cost.__getitem__)
-    if route == "grouped":
-        return _grouped(layer, x, uniq, inv, proj, bias)
-    if route == "quadratic":
-        return _quadratic(layer, x, lam, proj, bias)
+    k = lam.shape[1]
+    route = FORCE_ROUTE
+    if not route:
+        j = (k + 1) * (k + 2) // 2
+        route = "quadratic" if layer.activation == "demod" and j <= PAIRS_MAX else "pixel"
     out = x.new_empty(x.shape[0], layer.weight.shape[0])
-    step = max(1, CHUNK_FLOATS // layer.weight.numel())
-    for p0 in range(0, x.shape[0], step):
-        w = fmm_weight(layer, torch.addmm(bias, lam[p0 : p0 + step], proj))
-        out[p0 : p0 + step] = torch.bmm(w, x[p0 : p0 + step, :, None])[:, :, 0]
+    if route == "grouped":  # every distinct style its own group (tests compare the routes)
+        uniq, inv = torch.unique(lam, dim=0, return_inverse=True)
+        rest = torch.zeros(x.shape[0], dtype=torch.bool, device=x.device)
+    else:
+        alone = (lam == 1).sum(1).eq(1) & (lam != 0).sum(1).eq(1)
+        uniq, inv = torch.eye(k, dtype=lam.dtype, device=lam.device), lam.argmax(1)
+        rest = ~alone
+        inv = torch.where(alone, inv, -1)
+    for u in torch.unique(inv[inv >= 0]).tolist():
+        idx = (inv == u).nonzero()[:, 0]
+        wt = fmm_weight(layer, torch.addmm(bias, uniq[u : u + 1], proj))[0].t()
+        out[idx] = by_blocks(lambda xb, wt=wt: xb @ wt, x[idx], block=rows_for(x.shape[1]))
+    if bool(rest.any()):
+        idx = rest.nonzero()[:, 0]
+        if route == "quadratic":
+            out[idx] = _quadratic(layer, x[idx], lam[idx], proj, bias)
+        else:
+            out[idx] = by_blocks(lambda xb, lb: _per_pixel(layer, xb, lb, proj, bias), x[idx], lam[idx],
+                                 block=PIXEL_ROWS)
     return out
 
 
-def _grouped(
-    layer: FMMLayer, x: torch.Tensor, uniq: torch.Tensor, inv: torch.Tensor, proj: torch.Tensor, bias: torch.Tensor
+def _per_pixel(
+    layer: FMMLayer, x: torch.Tensor, lam: torch.Tensor, proj: torch.Tensor, bias: torch.Tensor
 ) -> torch.Tensor:
-    if len(uniq) == 1:
-        return x @ fmm_weight(layer, torch.addmm(bias, uniq, proj))[0].t()
-    out = x.new_empty(x.shape[0], layer.weight.shape[0])
-    order = torch.argsort(inv)
-    start = 0
-    for u, n in enumerate(torch.bincount(inv, minlength=len(uniq)).tolist()):
-        idx = order[start : start + n]
-        start += n
-        out[idx] = x[idx] @ fmm_weight(layer, torch.addmm(bias, uniq[u : u + 1], proj))[0].t()
-    return out
+    """A modulated weight per pixel (the fallback route)."""
+    w = fmm_weight(layer, torch.addmm(bias, lam, proj))
+    return torch.bmm(w, x[:, :, None])[:, :, 0]
 
 
 def _quadratic(
@@ -108,11 +109,11 @@ def _quadratic(
     kk = torch.tensor([p[0] for p in pairs], device=x.device)
     mm = torch.tensor([p[1] for p in pairs], device=x.device)
     vt = v.reshape(nj * o, i).t()
-    out = x.new_empty(x.shape[0], o)
-    step = max(1, CHUNK_FLOATS // (nj * o))
-    for p0 in range(0, x.shape[0], step):
-        q = lam1[p0 : p0 + step, kk] * lam1[p0 : p0 + step, mm]  # [Pc, J]
-        h = torch.einsum("pj,pjo->po", q, (x[p0 : p0 + step] @ vt).reshape(-1, nj, o))
+
+    def rows(xb: torch.Tensor, lb: torch.Tensor) -> torch.Tensor:
+        q = lb[:, kk] * lb[:, mm]  # [Pb, J]
+        h = torch.einsum("pj,pjo->po", q, (xb @ vt).reshape(-1, nj, o))
         n2 = ((q @ gram).reshape(-1, o, nj) * q[:, None, :]).sum(2)
-        out[p0 : p0 + step] = h / (n2.clamp_min_(0).sqrt_() + DEMOD_EPS)
-    return out
+        return h / (n2.clamp_min_(0).sqrt_() + DEMOD_EPS)
+
+    return by_blocks(rows, x, lam1, block=QUAD_ROWS)
