@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(os.environ.get("INR_FIXTURES", ROOT.parent / "shared" / "fixtures"))
+# torch threads per test: OMP_NUM_THREADS when set (CI runs 1 and 2), else 1 (the fixture models are tiny)
+THREADS = int(os.environ.get("OMP_NUM_THREADS") or 1)
 
 
 @pytest.fixture(scope="session")
@@ -20,6 +23,15 @@ def fixtures() -> Path:
     if not FIXTURES.is_dir():
         pytest.fail(f"official fixtures not found at {FIXTURES} (set INR_FIXTURES)")
     return FIXTURES
+
+
+@pytest.fixture(autouse=True)
+def _torch_threads() -> None:
+    """Every test runs with THREADS torch threads, whatever an earlier test set (torch is not imported here:
+    the app's layering tests check that it stays out of the GUI process)."""
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.get_num_threads() != THREADS:
+        torch.set_num_threads(THREADS)
 
 
 @pytest.fixture(autouse=True)

@@ -32,7 +32,6 @@ def snapshot(creps_dir: Path) -> dict:
 
 @pytest.fixture(scope="module")
 def gen(snapshot: dict) -> CrepsGenerator:
-    torch.set_num_threads(1)
     return CrepsGenerator.from_snapshot(snapshot, "cpu", "creps_small.pkl")
 
 
@@ -324,7 +323,6 @@ def test_reference_reproduces_fixture(snapshot: dict, creps_dir: Path) -> None:
     {"R": 64, "cbase": 512, "cmax": 16, "z_dim": 32, "w_dim": 32, "K": 2, "cb": 8, "n_map": 1},
 ])
 def test_other_configurations(cfg: dict) -> None:
-    torch.set_num_threads(1)
     t, kw = random_state(**cfg, seed=1)
     g = CrepsGenerator.from_state_dict(t, kw, source="random")
     n_blocks = int(math.log2(cfg["R"])) - 1

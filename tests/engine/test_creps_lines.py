@@ -21,7 +21,6 @@ def snapshot(fixtures: Path) -> dict:
 
 
 def fresh(snapshot: dict) -> CrepsGenerator:
-    torch.set_num_threads(1)
     return CrepsGenerator.from_snapshot(snapshot, "cpu", "creps_small.pkl")
 
 

@@ -15,9 +15,6 @@ from engine.types import Camera
 
 @pytest.fixture(scope="module")
 def gen():  # type: ignore[no-untyped-def]
-    import torch
-
-    torch.set_num_threads(1)
     return load_generator("default")
 
 

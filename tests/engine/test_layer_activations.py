@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from engine import load_generator
 from engine.coords import camera_grid, identity_grid
@@ -51,7 +50,6 @@ def _load(path: str) -> Generator:
 
 
 def _gen(fixtures: Path, rel: str) -> Generator:
-    torch.set_num_threads(1)
     return _load(str(fixtures / rel))
 
 

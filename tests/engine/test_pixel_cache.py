@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from engine import load_generator
 from engine.coords import camera_grid, pixel_step
@@ -22,7 +21,6 @@ W, H = 40, 32
 
 @pytest.fixture(scope="module")
 def gens(fixtures: Path) -> dict[str, Generator]:
-    torch.set_num_threads(1)
     return {name: load_generator(str(fixtures / path)) for name, path in [
         ("cips", "cips/cips_skip_32.pt"), ("inrgan", "inrgan/inrgan_small.pkl"),
         ("creps", "creps/creps_small.pkl"), ("inrgan-bil", "inrgan/inrgan_bil_small.pkl")]}

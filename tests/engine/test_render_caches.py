@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from engine.checkpoints.network_pickle import load_network_pickle
 from engine.coords import camera_grid
@@ -15,7 +14,6 @@ from engine.types import Camera, StyleSpec
 
 
 def _inrgan(fixtures: Path) -> InrGanGenerator:
-    torch.set_num_threads(1)
     path = fixtures / "inrgan" / "inrgan_small.pkl"
     return InrGanGenerator.from_snapshot(load_network_pickle(path), "cpu", str(path))
 

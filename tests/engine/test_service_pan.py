@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from engine import load_generator
@@ -30,7 +29,6 @@ W, H = 40, 32
 
 @pytest.fixture(scope="module")
 def gens(fixtures: Path) -> dict[str, Generator]:
-    torch.set_num_threads(1)
     return {"cips": load_generator(str(fixtures / "cips" / "cips_skip_32.pt")),
             "creps": load_generator(str(fixtures / "creps" / "creps_small.pkl"))}
 

@@ -23,11 +23,6 @@ from engine.training.train import (
 TINY = TrainConfig(**PRESETS["tiny"])
 
 
-@pytest.fixture(autouse=True)
-def _one_thread() -> None:
-    torch.set_num_threads(1)
-
-
 # ---------------------------------------------------------------------------------------------- data
 def test_landscape_is_deterministic_and_seed_dependent() -> None:
     a, b, c = landscapes.render_frame(7, 32), landscapes.render_frame(7, 32), landscapes.render_frame(8, 32)
