@@ -24,7 +24,7 @@ APPLICATION = "INR Explorer"
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="main.py", description="Explore coordinate-based image generators.")
     p.add_argument("paths", nargs="*", help="a checkpoint to open (default: the last model or the embedded "
-                   "generator), and optionally a .json session or .npy latents")
+                   "generator), and optionally a .json session or .npy / .npz latents")
     p.add_argument("--device", choices=("auto", "cuda", "cpu"), help="where the generator runs")
     p.add_argument("--config-dir", type=Path, help="settings folder (default: the user's config dir)")
     p.add_argument("--data-dir", type=Path, help="autosave folder (default: the user's data dir)")
@@ -42,7 +42,7 @@ def build(argv: Sequence[str] = ()) -> tuple[MainWindow, Controller]:
     window = MainWindow(thumb_size=settings.thumb_size)
     controller = Controller(window, settings, paths)
     window.model_panel.set_device(settings.device)
-    checkpoints = [p for p in args.paths if os.path.splitext(p)[1].lower() not in (".json", ".npy")]
+    checkpoints = [p for p in args.paths if os.path.splitext(p)[1].lower() not in (".json", ".npy", ".npz")]
     controller.start(checkpoints[0] if checkpoints else None)
     others = [p for p in args.paths if p not in checkpoints[:1]]
     if others:

@@ -25,6 +25,7 @@ from app.spectrum_controller import SpectrumController
 from app.sr_controller import SrController
 from app.view_controller import ViewController
 from app.view_state import ViewStore
+from engine.latents import LATENT_SUFFIXES, read_latent
 
 if TYPE_CHECKING:
     from app.main_window import MainWindow
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
     from engine.service import RenderService
 
 SESSION_SUFFIXES = (".json",)
-LATENT_SUFFIXES = (".npy",)
 
 SHORTCUTS = """<table cellspacing=4>
 <tr><td><b>Drag</b></td><td>pan</td></tr>
@@ -135,7 +135,7 @@ class Controller(QObject):
         self.sessions.start()
 
     def open_paths(self, paths: list[str]) -> None:
-        """Open dropped or command-line files by kind: sessions, .npy latents (as anchors) or checkpoints."""
+        """Open dropped or command-line files by kind: sessions, .npy / .npz latents (as anchors) or checkpoints."""
         for path in paths:
             suffix = os.path.splitext(path)[1].lower()
             if suffix in SESSION_SUFFIXES:
@@ -146,15 +146,16 @@ class Controller(QObject):
                 self.models.load(path)
 
     def _latent_kind(self, path: str) -> str:
-        """A dropped .npy is a z when it has exactly z_dim values and z_dim differs from w_dim, else a w."""
-        import numpy as np
-
+        """A dropped latent is what its .npz key says; else a z when it has exactly z_dim values and z_dim
+        differs from w_dim, else a w (an unreadable file: "w", whose loader then says why)."""
         info = self.models.info or {}
         try:
-            shape = np.load(path, mmap_mode="r", allow_pickle=False).shape
-        except (OSError, ValueError):
-            return "z"
-        size = int(np.prod(shape))
+            a, kind = read_latent(path)
+        except ValueError:
+            return "w"
+        if kind is not None:
+            return kind
+        size = a.size
         return "z" if size == info.get("z_dim") and info.get("z_dim") != info.get("w_dim") else "w"
 
     def _on_undo_text_changed(self, text: str) -> None:

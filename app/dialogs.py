@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
 CHECKPOINT_FILTER = "Checkpoints (*.pt *.pth *.pkl *.safetensors);;All files (*)"
 SESSION_FILTER = "Sessions (*.json)"
-NPY_FILTER = "NumPy arrays (*.npy)"
+NPY_FILTER = "Latents (*.npy *.npz)"
 PNG_FILTER = "PNG images (*.png)"
 
 

@@ -1,4 +1,4 @@
-"""Latent glue: seed entry, anchors and blend sliders, truncation, random walk, .npy in and out."""
+"""Latent glue: seed entry, anchors and blend sliders, truncation, random walk, .npy / .npz in and out."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, QTimer
 from app import jobs
 from app.dialogs import NPY_FILTER, Dialogs
 from app.seed_browser_controller import SeedBrowserController
+from engine.latents import read_latent, write_latent
 from engine.styles import anchor_z, slerp, z_from_seed
 from engine.types import Anchor, FrozenArray
 
@@ -135,8 +136,8 @@ class LatentController(QObject):
 
     # ------------------------------------------------------------------ files
     def load_anchor(self, kind: str, path: str = "") -> bool:
-        """Add a z or w / W+ anchor from a .npy file (checked against the model's dimensions)."""
-        path = path or self.dialogs.open_file(f"Load {kind} (.npy)", NPY_FILTER)
+        """Add a z or w / W+ anchor from a .npy / .npz file (checked against the model's dimensions)."""
+        path = path or self.dialogs.open_file(f"Load {kind} (.npy, .npz)", NPY_FILTER)
         if not path:
             return False
         try:
@@ -150,12 +151,11 @@ class LatentController(QObject):
         return True
 
     def _anchor_from_file(self, kind: str, path: str) -> Anchor:
-        a = np.load(path, allow_pickle=False)
-        if not np.issubdtype(a.dtype, np.number) or not np.isfinite(a).all():
-            raise ValueError("not a finite numeric array")
+        a, stored = read_latent(path)
+        if stored is not None and stored != kind:
+            raise ValueError(f"it holds a {stored} (its .npz key), not a {kind}")
         info = self.models.info or {}
         z_dim, w_dim, num_ws = info.get("z_dim"), info.get("w_dim"), info.get("num_ws")
-        a = a.astype(np.float32)
         while a.ndim > 1 and a.shape[0] == 1:
             a = a[0]
         if kind == "z":
@@ -184,7 +184,7 @@ class LatentController(QObject):
         raise ValueError("the current style is a blend in W; save w or W+ instead")
 
     def save_latent(self, kind: str, path: str = "") -> None:
-        """Save the current z, w or W+ as .npy (w / W+ are computed on the engine thread)."""
+        """Save the current z, w or W+ as .npy or .npz (w / W+ are computed on the engine thread)."""
         if self.models.info is None:
             self.window.show_status("No model loaded", error=True)
             return
@@ -200,7 +200,7 @@ class LatentController(QObject):
         if not path:
             return
         if kind == "z":
-            self._write_npy(path, z)
+            self._write(path, z, "z")
             return
         self.client.submit(jobs.style_stack(self.state.style()),
                            functools.partial(self._on_stack_done, path=path, kind=kind))
@@ -215,12 +215,13 @@ class LatentController(QObject):
                 self.dialogs.message("Cannot save w", "The style differs between layers (truncation cutoff); "
                                      "save W+ instead.", error=True)
                 return
-            stack = stack[0]
-        self._write_npy(path, stack)
+            if not path.lower().endswith(".npz"):  # .npz keeps the projector's [1, num_ws, w_dim] layout
+                stack = stack[0]
+        self._write(path, stack, kind)
 
-    def _write_npy(self, path: str, array: np.ndarray) -> None:
+    def _write(self, path: str, array: np.ndarray, kind: str) -> None:
         try:
-            np.save(path, np.asarray(array, np.float32))
+            write_latent(path, array, kind)
         except OSError as e:
             self.dialogs.message("Cannot save latent", f"{path}: {e.strerror or e}", error=True)
             return

@@ -39,7 +39,7 @@ class MainWindow(QMainWindow):
     Signals
     -------
     filesDropped(paths: list)
-        Files were dropped on the window (checkpoints, sessions or .npy latents).
+        Files were dropped on the window (checkpoints, sessions or .npy / .npz latents).
     closing()
         The window is about to close (save settings, stop the engine).
     """

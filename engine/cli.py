@@ -32,8 +32,9 @@ def _add_style_camera(p: argparse.ArgumentParser) -> None:
     p.add_argument("checkpoint", help="checkpoint file (.pt, .pkl, .safetensors) or 'default'")
     src = p.add_mutually_exclusive_group()
     src.add_argument("--seed", type=int, action="append", help="latent seed (repeat for a batch)")
-    src.add_argument("--z", type=Path, help="z as .npy, [B, z_dim] or [z_dim]")
-    src.add_argument("--w", type=Path, help="w as .npy, [B, w_dim] or [B, num_ws, w_dim] (used as is)")
+    src.add_argument("--z", type=Path, help="z as .npy / .npz (key z), [B, z_dim] or [z_dim]")
+    src.add_argument("--w", type=Path, help="w as .npy / .npz (key w, e.g. a StyleGAN projector's projected_w.npz), "
+                     "[B, w_dim] or [B, num_ws, w_dim] (used as is)")
     p.add_argument("--psi", type=float, default=1.0, help="truncation psi (default 1 = none)")
     p.add_argument("--cutoff", type=int, default=None, help="truncate only the first K style rows")
     p.add_argument("--size", type=int, nargs=2, metavar=("W", "H"), help="output size (default native)")
@@ -110,6 +111,19 @@ def _np_load(path: Path, name: str) -> np.ndarray:
         raise CliError(f"--{name} {path}: cannot read .npy ({str(e).splitlines()[0]})") from None
 
 
+def _latent(path: Path, name: str) -> np.ndarray:
+    """--z / --w: a .npy or .npz latent (e.g. the StyleGAN projector's projected_w.npz)."""
+    from engine.latents import read_latent
+
+    try:
+        a, kind = read_latent(path)
+    except ValueError as e:
+        raise CliError(f"--{name} {path}: {e}") from None
+    if kind is not None and kind != name:
+        raise CliError(f"--{name} {path}: the file holds a {kind} (its .npz key); use --{kind}")
+    return a
+
+
 def styles_from_args(g: Generator, args: argparse.Namespace) -> tuple[np.ndarray, dict[str, Any]]:
     """ws [B, num_ws, w_dim] and the recipe fields describing them."""
     from engine.styles import z_from_seed
@@ -120,7 +134,7 @@ def styles_from_args(g: Generator, args: argparse.Namespace) -> tuple[np.ndarray
         fields["w_file"] = str(args.w)
         return ws, fields
     if args.z is not None:
-        z = _np_load(args.z, "z")
+        z = _latent(args.z, "z")
         fields["z"] = np.asarray(z, np.float32).reshape(-1, g.z_dim).tolist() if z.size % g.z_dim == 0 else None
     else:
         seeds = args.seed or [0]
@@ -133,7 +147,7 @@ def styles_from_args(g: Generator, args: argparse.Namespace) -> tuple[np.ndarray
 
 
 def _ws_from_file(g: Generator, path: Path) -> np.ndarray:
-    w = np.asarray(_np_load(path, "w"), np.float32)
+    w = _latent(path, "w")
     if w.ndim == 1:
         w = w[None]
     try:

@@ -39,7 +39,7 @@ class LatentPanel(QWidget):
     addAnchorRequested()
         Add a seed anchor (the next seed after the active one).
     loadAnchorRequested(kind: str)
-        Add an anchor from a .npy file holding a "z" or a "w" (w or W+).
+        Add an anchor from a .npy or .npz file holding a "z" or a "w" (w or W+).
     removeAnchorRequested(index: int)
     interpChanged(interp: str)
         "lerp-w" or "slerp-z".
@@ -49,7 +49,7 @@ class LatentPanel(QWidget):
     animateToggled(on: bool)
         Random walk of the active anchor.
     saveLatentRequested(kind: str)
-        Save the current "z", "w" or "wplus" to .npy.
+        Save the current "z", "w" or "wplus" to .npy or .npz.
     editStarted(), editFinished()
         Bracket a slider drag (one drag = one undo step).
     """
@@ -86,12 +86,12 @@ class LatentPanel(QWidget):
         add.setToolTip("Add an anchor with the next seed (its weight starts at 0)")
         add.clicked.connect(self.addAnchorRequested)
         load = QToolButton()
-        load.setText("Add from .npy")
+        load.setText("Add from .npy / .npz")
         load.setToolTip("Add an anchor from a saved latent: z [z_dim], w [w_dim] or W+ [num_ws, w_dim]")
         load.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(load)
-        menu.addAction("z (.npy)…", lambda: self.loadAnchorRequested.emit("z"))
-        menu.addAction("w or W+ (.npy)…", lambda: self.loadAnchorRequested.emit("w"))
+        menu.addAction("z (.npy, .npz)…", lambda: self.loadAnchorRequested.emit("z"))
+        menu.addAction("w or W+ (.npy, .npz: projected_w)…", lambda: self.loadAnchorRequested.emit("w"))
         load.setMenu(menu)
         self._interp = QComboBox()
         for key, text in INTERP_ITEMS:

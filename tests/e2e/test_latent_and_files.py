@@ -43,6 +43,39 @@ def test_save_and_load_latents(qtbot: Any, gui: GuiApp, tmp_path: Path, engine_g
     assert "expected a z of 40 values" in gui.dialogs.messages[-1][1]
 
 
+def test_stylegan_npz_latents_load_save_and_drop(qtbot: Any, gui: GuiApp, tmp_path: Path, engine_g: Any) -> None:
+    """A StyleGAN projector's projected_w.npz (key w, [1, num_ws, w_dim]) loads from the dialog and by
+    drag-and-drop (as an anchor, not a checkpoint); W+ and z save back as .npz under the tools' keys."""
+    c = gui.controller
+    wplus = engine_g.mapping(z_from_seed(21, 40)[None])
+    np.savez(tmp_path / "projected_w.npz", w=wplus)
+    gui.dialogs.open_answers = [str(tmp_path / "projected_w.npz")]
+    gui.window.latent_panel.loadAnchorRequested.emit("w")  # the panel's "w or W+" menu entry
+    anchor = c.store.state.anchors[-1]
+    assert anchor.w is not None and np.array_equal(anchor.w.array, wplus[0])
+    assert not c.latent.load_anchor("z", str(tmp_path / "projected_w.npz"))
+    assert "holds a w" in gui.dialogs.messages[-1][1]
+    c.latent.set_active(0)
+    c.latent.set_seed(21)
+    c.latent.save_latent("wplus", str(tmp_path / "mine.npz"))
+    qtbot.waitUntil(lambda: (tmp_path / "mine.npz").exists(), timeout=WAIT)
+    with np.load(tmp_path / "mine.npz") as f:
+        assert f.files == ["w"] and np.allclose(f["w"], wplus, atol=1e-6)
+    c.latent.save_latent("z", str(tmp_path / "z.npz"))
+    with np.load(tmp_path / "z.npz") as f:
+        assert np.array_equal(f["z"], z_from_seed(21, 40)[None])
+    n = len(c.store.state.anchors)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(tmp_path / "z.npz"))])
+    pos, action = QPoint(100, 100), Qt.DropAction.CopyAction
+    enter = QDragEnterEvent(pos, action, mime, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(gui.window, enter)
+    drop = QDropEvent(QPointF(pos), action, mime, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(gui.window, drop)
+    assert len(c.store.state.anchors) == n + 1 and c.store.state.anchors[-1].z is not None  # the key says z
+    assert not c.models.loading
+
+
 def test_random_walk_is_one_undo_step(qtbot: Any, gui: GuiApp) -> None:
     c = gui.controller
     before = c.store.undo_stack.count()
