@@ -24,7 +24,7 @@ def version() -> str:
 
 def _mistyped_command(arg: str) -> str | None:
     """An error message when `arg` looks like a mistyped subcommand rather than a file to open."""
-    if arg.startswith("-") or os.path.splitext(arg)[1] or os.path.exists(arg) or arg == "default":
+    if arg in SUBCOMMANDS or arg.startswith("-") or os.path.splitext(arg)[1] or os.path.exists(arg) or arg == "default":
         return None
     close = difflib.get_close_matches(arg, SUBCOMMANDS, n=1)
     hint = f" (did you mean {close[0]!r}?)" if close else ""

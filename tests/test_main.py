@@ -27,3 +27,13 @@ def test_mistyped_command_is_an_error(arg: str, hint: str, capsys: pytest.Captur
     assert main.main([arg, "model.pt"]) == 2
     err = capsys.readouterr().err
     assert "neither a command nor a file" in err and hint in err
+
+
+def test_real_commands_and_files_are_not_mistyped(tmp_path: Path) -> None:
+    import main
+
+    for arg in (*main.SUBCOMMANDS, "default", "model.pt", str(tmp_path), "--help"):
+        assert main._mistyped_command(arg) is None, arg
+    out = subprocess.run([sys.executable, "main.py", "info", "default"], cwd=ROOT, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0 and "resolution" in out.stdout.lower(), out
