@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import torch
 
 from engine.models.creps_ops import compose_pairs
-from engine.models.creps_render import _blend, pixel_anchors
+from engine.models.creps_render import _blend, pixel_anchors, unique_pairs
 
 if TYPE_CHECKING:
     from engine.models.creps import CrepsGenerator, Head, LineStyles
@@ -78,9 +78,8 @@ def layer_activations(g: CrepsGenerator, ws: torch.Tensor, grid: torch.Tensor, w
             else:  # line samples are unique (group, coordinate) pairs, styled per sample
                 groups, gp = torch.unique(a_line[idx], dim=0, return_inverse=True)
                 st = g._line_style_tables(_blend(ws, groups, n_ws - 1))
-                rk, iu = torch.unique(torch.stack([gp.double(), uf[idx].double()], 1), dim=0, return_inverse=True)
-                ck, iv = torch.unique(torch.stack([gp.double(), vf[idx].double()], 1), dim=0, return_inverse=True)
-                uu, gu, vv, gv = rk[:, 1].float(), rk[:, 0].long(), ck[:, 1].float(), ck[:, 0].long()
+                gu, uu, iu = unique_pairs(gp, uf[idx])
+                gv, vv, iv = unique_pairs(gp, vf[idx])
             part = _chunk(g, st, head, idx, (uu, iu, gu), (vv, iv, gv), layer if line else None,
                           None if line else layer, fourier)
             if out is None:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 import torch
 
 from engine.models.creps_ops import compose_pairs
+from engine.models.host import host_float64
 
 if TYPE_CHECKING:
     from engine.models.creps import CrepsGenerator, Head, LineStyles
@@ -79,18 +80,22 @@ def pixel_steps(u: torch.Tensor, v: torch.Tensor) -> tuple[float, float]:
         dv.append((v[1:] - v[:-1]).reshape(-1))
     if not du:
         return 0.0, 0.0
-    a, b = torch.cat(du).double(), torch.cat(dv).double()
-    return float(torch.hypot(a, b).median()), float((a.abs() + b.abs()).median())
+    with host_float64():
+        a, b = torch.cat(du).cpu().double(), torch.cat(dv).cpu().double()
+        return float(torch.hypot(a, b).median()), float((a.abs() + b.abs()).median())
 
 
 def _nodes(q: torch.Tensor, h: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """Lattice cell of each coordinate: (node coordinates [M], lower node index [Q], upper [Q], fraction [Q])."""
-    t = q.double() / h
-    k = torch.floor(t)
-    frac = (t - k).float()
-    ks, inv = torch.unique(torch.cat([k, k + 1]), sorted=True, return_inverse=True)
-    lo, hi = inv[:q.shape[0]], inv[q.shape[0]:]
-    return (ks * h).float(), lo, hi, frac
+    with host_float64():  # cells from float64 positions, computed on the host
+        t = q.detach().cpu().double() / h
+        k = torch.floor(t)
+        frac = (t - k).float()
+        ks, inv = torch.unique(torch.cat([k, k + 1]), sorted=True, return_inverse=True)
+        lo, hi = inv[:q.shape[0]], inv[q.shape[0]:]
+        nodes = (ks * h).float()
+    dev = q.device
+    return nodes.to(dev), lo.to(dev), hi.to(dev), frac.to(dev)
 
 
 def lattice_render(g: CrepsGenerator, st: LineStyles, u: torch.Tensor, v: torch.Tensor, head: Head,

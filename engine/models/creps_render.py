@@ -146,6 +146,14 @@ def pixel_anchors(a: torch.Tensor) -> torch.Tensor:
     return anchor
 
 
+def unique_pairs(group: torch.Tensor, coords: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Distinct (group, float32 coordinate) pairs, keyed by the coordinate's bits (no float64: MPS has none):
+    (groups [M], coordinates [M], pair of each input [P])."""
+    bits = coords.contiguous().view(torch.int32).to(torch.int64) & 0xFFFFFFFF
+    keys, inv = torch.unique(group.to(torch.int64) * (1 << 32) + bits, return_inverse=True)
+    return keys >> 32, coords.new_zeros(keys.shape[0]).scatter_(0, inv, coords), inv
+
+
 def _painted_groups(g: CrepsGenerator, ws: torch.Tensor, a_line: torch.Tensor, u: torch.Tensor, v: torch.Tensor,
                     head: Head, aligned: bool, fourier: bool, todo: torch.Tensor, out: torch.Tensor) -> None:
     """Pixels `todo` [H*W] (bool) of several line styles into out [H*W, C]: per tile, line samples are unique
@@ -153,7 +161,7 @@ def _painted_groups(g: CrepsGenerator, ws: torch.Tensor, a_line: torch.Tensor, u
     h, w = u.shape
     c = g.cfg
     budget = max(2, TABLE_BYTES // (len(c.composed) * c.rank * c.biline_channels * 4))
-    uf, vf = u.reshape(-1).double(), v.reshape(-1).double()
+    uf, vf = u.reshape(-1), v.reshape(-1)
     side = TILE_ALIGNED if aligned else TILE_GENERAL
     tiles = [(i, min(i + side, h), j, min(j + side, w)) for i in range(0, h, side) for j in range(0, w, side)]
     while tiles:
@@ -163,16 +171,16 @@ def _painted_groups(g: CrepsGenerator, ws: torch.Tensor, a_line: torch.Tensor, u
         if idx.numel() == 0:
             continue
         groups, gp = torch.unique(a_line[idx], dim=0, return_inverse=True)
-        rk, ri = torch.unique(torch.stack([gp.double(), uf[idx]], 1), dim=0, return_inverse=True)
-        ck, ci = torch.unique(torch.stack([gp.double(), vf[idx]], 1), dim=0, return_inverse=True)
-        if rk.shape[0] + ck.shape[0] > budget and idx.numel() > 1:
+        rg, ru, ri = unique_pairs(gp, uf[idx])
+        cg, cv, ci = unique_pairs(gp, vf[idx])
+        if ru.shape[0] + cv.shape[0] > budget and idx.numel() > 1:
             im, jm = (i0 + i1 + 1) // 2, (j0 + j1 + 1) // 2
             tiles += [t for t in ((i0, im, j0, jm), (i0, im, jm, j1), (im, i1, j0, jm), (im, i1, jm, j1))
                       if t[0] < t[1] and t[2] < t[3]]
             continue
         st = g._line_style_tables(_blend(ws, groups, c.num_ws - 1))
-        xs = g._line_tables(st, rk[:, 1].float(), 0, fourier, rk[:, 0].long())
-        ys = g._line_tables(st, ck[:, 1].float(), 1, fourier, ck[:, 0].long())
+        xs = g._line_tables(st, ru, 0, fourier, rg)
+        ys = g._line_tables(st, cv, 1, fourier, cg)
         for s0 in range(0, idx.numel(), PIXEL_CHUNK):
             sl = slice(s0, s0 + PIXEL_CHUNK)
             fs = [compose_pairs(x[0, ri[sl]], y[0, ci[sl]])[None] for x, y in zip(xs, ys, strict=True)]

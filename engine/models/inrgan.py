@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from engine.checkpoints.network_pickle import PersistentRecord
 from engine.errors import CheckpointError, one_line
 from engine.models.base import Generator, LayerReached, NoiseArg
+from engine.models.host import host_float64
 from engine.models.inrgan_config import Block, ConfigError, InrGanConfig, infer_config, to_device
 from engine.models.inrgan_layers import (
     Styles,
@@ -160,12 +161,13 @@ class InrGanGenerator(Generator):
         """Continuous native pixel positions [P, 2] = (column, row), float64 on the CPU, and (H, W)."""
         n = self.resolution
         # index bookkeeping runs on the CPU in float64 (MPS has no float64); only GEMM inputs go to the device
-        if grid is None:
-            ii, jj = torch.meshgrid(torch.arange(n), torch.arange(n), indexing="ij")
-            return torch.stack([jj, ii], -1).reshape(-1, 2).double(), (n, n)
-        pts = ((grid.reshape(-1, 2).cpu().double() + 1.0) * ((n - 1) / 2.0)).clamp(-PTS_MAX, PTS_MAX)
-        near = pts.round()
-        return torch.where((pts - near).abs() < SNAP, near, pts), (grid.shape[0], grid.shape[1])
+        with host_float64():
+            if grid is None:
+                ii, jj = torch.meshgrid(torch.arange(n), torch.arange(n), indexing="ij")
+                return torch.stack([jj, ii], -1).reshape(-1, 2).double(), (n, n)
+            pts = ((grid.reshape(-1, 2).cpu().double() + 1.0) * ((n - 1) / 2.0)).clamp(-PTS_MAX, PTS_MAX)
+            near = pts.round()
+            return torch.where((pts - near).abs() < SNAP, near, pts), (grid.shape[0], grid.shape[1])
 
     # ----------------------------------------------------------------- layer viewer hook
     def activation_layers(self) -> list[str]:
@@ -230,7 +232,8 @@ class InrGanGenerator(Generator):
         inv: list[torch.Tensor] = []
         anc: list[torch.Tensor] = []
         for r in coarse:
-            a = torch.floor(pts * (r / n)).long()  # [P, 2] (col, row) at scale r
+            with host_float64():
+                a = torch.floor(pts * (r / n)).long()  # [P, 2] (col, row) at scale r
             lo = a.min(0).values
             span = a.max(0).values - lo + 1
             key = (a[:, 1] - lo[1]) * span[0] + (a[:, 0] - lo[0])
@@ -256,7 +259,9 @@ class InrGanGenerator(Generator):
             band = slice(p0, p0 + step)
             sub = None if lam is None else lam[:, band]
             inv_band = [i[band] for i in inv]
-            out.append(self._render_band(ws, pts[band], inv_band, anc, level_lam, sub, ablate, cache, layer))
+            with host_float64():
+                pts_band = pts[band]
+            out.append(self._render_band(ws, pts_band, inv_band, anc, level_lam, sub, ablate, cache, layer))
         return torch.cat(out, 1)
 
     def _rows_at(self, res: int) -> set[int]:
@@ -294,8 +299,9 @@ class InrGanGenerator(Generator):
                 st = Styles(ws, None if lam is None else {k: v[idd] for k, v in level_lam[li].items()}, cache)
             else:  # finest scale: every requested point, sin/cos at its exact coordinate
                 local = torch.arange(pts.shape[0])
-                ij = torch.floor(pts).long().flip(1)
-                xy = torch.stack([2.0 * pts[:, 0] / n - 1.0, 1.0 - 2.0 * (pts[:, 1] + 1) / n], 1)
+                with host_float64():
+                    ij = torch.floor(pts).long().flip(1)
+                    xy = torch.stack([2.0 * pts[:, 0] / n - 1.0, 1.0 - 2.0 * (pts[:, 1] + 1) / n], 1).float()
                 st = Styles(ws, None if lam is None else {k: lam[k] for k in self._rows_at(r)}, cache)
             parent = None
             if prev_local is not None:

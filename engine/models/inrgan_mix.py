@@ -6,6 +6,7 @@ import math
 
 import torch
 
+from engine.models.host import host_float64
 from engine.models.inrgan_config import FMMLayer
 from engine.models.row_blocks import by_blocks, rows_for
 
@@ -103,8 +104,9 @@ def _quadratic(
     v = layer.weight[None] * torch.stack(g)  # [J, O, I]
     v[0] += layer.weight  # the "1 +" of W ⊙ (1 + M) rides on the pair (0, 0), whose q is always 1
     nj = len(pairs)
-    vd = v.double() if v.device.type != "mps" else v
-    gram = torch.einsum("joi,koi->jok", vd, vd).float().reshape(nj, o * nj)  # C_o[j, k]
+    with host_float64():  # the Gram matrices in float64, on the host
+        vd = v.detach().cpu().double()
+        gram = torch.einsum("joi,koi->jok", vd, vd).float().reshape(nj, o * nj).to(v.device)  # C_o[j, k]
     lam1 = torch.cat([lam.new_ones(lam.shape[0], 1), lam], 1)
     kk = torch.tensor([p[0] for p in pairs], device=x.device)
     mm = torch.tensor([p[1] for p in pairs], device=x.device)
