@@ -5,7 +5,12 @@ Importing this package is cheap: torch is imported only when a generator is load
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any
+
+# MKL may otherwise use fewer threads than asked on a busy machine, and a product split over other threads
+# can round otherwise: renders must not depend on the load (issue #19). Read when MKL first runs.
+os.environ.setdefault("MKL_DYNAMIC", "FALSE")
 
 from engine.errors import CheckpointError, RenderCancelled
 

@@ -51,7 +51,7 @@ def _add_style_camera(p: argparse.ArgumentParser) -> None:
     p.add_argument("--grid", type=Path, help="explicit [H, W, 2] frame-coordinate grid as .npy")
     p.add_argument("--noise", choices=("none", "random"), default="none")
     p.add_argument("--ablate", choices=("embedding", "fourier"), action="append", default=[])
-    p.add_argument("--device", default="cpu", help="cpu, cuda or auto (default cpu)")
+    p.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then the CPU; default), cuda, mps or cpu")
     p.add_argument("--out", type=Path, required=True, help="output file")
 
 
@@ -72,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("info", help="print a checkpoint's family, resolution, dims and parameter count")
     p.add_argument("checkpoint")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--device", default="auto", help="the device it would render on: auto (the default), cuda, mps, cpu")
     p = sub.add_parser("render", help="render to .png (8-bit, recipe embedded) or .npy (float32 [B,3,H,W])")
     _add_style_camera(p)
     p = sub.add_parser("export", help="render a large image in tiles (bounded memory) to .png or .tif")
@@ -85,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("keyframes", type=Path, help="keyframes file (format inr-explorer-keyframes)")
     p.add_argument("--out", type=Path, required=True, help="video file (.mp4, .avi) or a folder for PNGs")
     p.add_argument("--checkpoint", help="override the keyframes file's checkpoint")
-    p.add_argument("--device", default="cpu")
+    p.add_argument("--device", default="auto", help="auto (the default), cuda, mps or cpu")
     from engine.cli_analysis import add_parsers
 
     add_parsers(sub)
@@ -192,6 +193,7 @@ def cmd_info(args: argparse.Namespace) -> int:
     print(f"num_ws:      {info['num_ws']}")
     print(f"parameters:  {info['num_params']:,}")
     print(f"ablations:   {', '.join(info['ablations']) or 'none'}")
+    print(f"device:      {info['device']} (--device {args.device})")
     return 0
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("MKL_DYNAMIC", "FALSE")  # as engine/__init__ sets it, before any test imports torch
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(os.environ.get("INR_FIXTURES", ROOT.parent / "shared" / "fixtures"))

@@ -248,3 +248,16 @@ def test_full_disk_is_refused_before_rendering(skip32: Path, tmp_path: Path, mon
     assert cli("export", skip32, "--size", "400", "400", "--out", tmp_path / "x.tif") == 2
     assert "not enough free space" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_device_defaults_to_auto_and_info_names_the_device(capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue #15: a user with a GPU gets it without asking; `info` says where rendering would run."""
+    from engine.checkpoints import resolve_device
+    from engine.cli import build_parser
+
+    parser = build_parser()
+    for cmd in (["info", "m.pt"], ["render", "m.pt", "--out", "x.png"], ["export", "m.pt", "--out", "x.png"],
+                ["spectrum", "m.pt", "--out", "x.png"]):
+        assert parser.parse_args(cmd).device == "auto", cmd
+    assert cli("info", "default") == 0
+    assert f"device:      {resolve_device('auto')} (--device auto)" in capsys.readouterr().out
