@@ -86,8 +86,9 @@ class LatentPanel(QWidget):
         add.setToolTip("Add an anchor with the next seed (its weight starts at 0)")
         add.clicked.connect(self.addAnchorRequested)
         load = QToolButton()
-        load.setText("Add from .npy / .npz")
-        load.setToolTip("Add an anchor from a saved latent: z [z_dim], w [w_dim] or W+ [num_ws, w_dim]")
+        load.setText("Add from file")
+        load.setToolTip("Add an anchor from a saved latent (.npy, or .npz such as a StyleGAN projector's "
+                        "projected_w.npz): z [z_dim], w [w_dim] or W+ [num_ws, w_dim]")
         load.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(load)
         menu.addAction("z (.npy, .npz)…", lambda: self.loadAnchorRequested.emit("z"))
