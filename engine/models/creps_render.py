@@ -9,6 +9,7 @@ import torch
 from engine.models.creps import PIXEL_CHUNK, Head, LineStyles
 from engine.models.creps_lines import lattice_render
 from engine.models.creps_ops import compose_outer, compose_pairs
+from engine.models.layers import anchor_alone
 
 if TYPE_CHECKING:
     from engine.models.creps import CrepsGenerator
@@ -139,11 +140,8 @@ def painted(g: CrepsGenerator, ws: torch.Tensor, weights: torch.Tensor, u: torch
 def pixel_anchors(a: torch.Tensor) -> torch.Tensor:
     """For per-pixel weights a [P, L, K]: the anchor a pixel is alone at every layer (weight 1, the others
     0), or -1 for a blend: [P] long. This decides a pixel's route, from its own weights only."""
-    alone = (a.sum(2) == 1).all(1) & (a >= 0).all(2).all(1)
-    anchor = torch.full((a.shape[0],), -1, dtype=torch.long, device=a.device)
-    for j in range(a.shape[2]):
-        anchor[alone & (a[:, :, j] == 1).all(1)] = j
-    return anchor
+    per_layer = anchor_alone(a.reshape(-1, a.shape[2])).view(a.shape[0], a.shape[1])
+    return torch.where((per_layer == per_layer[:, :1]).all(1), per_layer[:, 0], -1)
 
 
 def unique_pairs(group: torch.Tensor, coords: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -8,6 +8,7 @@ import torch
 
 from engine.models.host import host_float64
 from engine.models.inrgan_config import FMMLayer
+from engine.models.layers import anchor_alone
 from engine.models.row_blocks import by_blocks, rows_for
 
 FORCE_ROUTE = ""  # tests may force "grouped", "quadratic" or "pixel"
@@ -54,10 +55,8 @@ def fmm_mixed(
         uniq, inv = torch.unique(lam, dim=0, return_inverse=True)
         rest = torch.zeros(x.shape[0], dtype=torch.bool, device=x.device)
     else:
-        alone = (lam == 1).sum(1).eq(1) & (lam != 0).sum(1).eq(1)
-        uniq, inv = torch.eye(k, dtype=lam.dtype, device=lam.device), lam.argmax(1)
-        rest = ~alone
-        inv = torch.where(alone, inv, -1)
+        uniq, inv = torch.eye(k, dtype=lam.dtype, device=lam.device), anchor_alone(lam)
+        rest = inv < 0
     for u in torch.unique(inv[inv >= 0]).tolist():
         idx = (inv == u).nonzero()[:, 0]
         wt = fmm_weight(layer, torch.addmm(bias, uniq[u : u + 1], proj))[0].t()

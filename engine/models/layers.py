@@ -18,6 +18,13 @@ SQRT2 = math.sqrt(2.0)
 DEMOD_EPS = 1e-8
 
 
+def anchor_alone(lam: torch.Tensor) -> torch.Tensor:
+    """For per-pixel anchor weights lam [P, K]: the anchor a pixel is alone (weight 1, the others 0), or -1
+    for a blend: [P] long. Painted renders route a pixel by this, from its own weights only."""
+    alone = (lam == 1).sum(1).eq(1) & (lam != 0).sum(1).eq(1)
+    return torch.where(alone, lam.argmax(1), -1)
+
+
 def lrelu_gain(x: torch.Tensor) -> torch.Tensor:
     """StyleGAN's fused leaky ReLU tail: lrelu(x, 0.2) * sqrt(2) (in place when no grad is needed)."""
     if torch.is_grad_enabled() and x.requires_grad:
