@@ -3,6 +3,10 @@
 A landscape is a function of (seed, x, y) in frame coordinates (x right, y down; the model's training
 frame is [-1, 1]^2): every noise field is a hash of integer lattice points, so any grid of the same
 seed shows the same scene (a crop of a panorama equals a render of that crop at the same spacing).
+
+Every scene is one full turn along x: render(seed, x + TURN, y) == render(seed, x, y). Each x-frequency is a
+whole number of cycles per turn (`_per_turn`), lattice indices wrap with their octave's period, and distances
+to the sun are taken across the wrap, so crops anywhere along x, and 360-degree panoramas, are all real data.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from typing import Any
 import numpy as np
 
 SPACING = 2.0 / 63.0  # pixel spacing of the 64 x 64 training frame: x = linspace(-1, 1, 64)
+TURN = 8.0  # period of every scene along x, frame units (252 pixels at SPACING)
+TURN_PIXELS = round(TURN / SPACING)
 
 _M1, _M2 = np.uint32(0x7FEB352D), np.uint32(0x846CA68B)
 _PRIMES = (np.uint32(0x8DA6B343), np.uint32(0xD8163841), np.uint32(0xCB1AB31F))
@@ -47,20 +53,60 @@ def _smooth(t: np.ndarray) -> np.ndarray:
     return t * t * (3.0 - 2.0 * t)
 
 
-def noise1(seed: int, x: np.ndarray) -> np.ndarray:
-    """Smooth 1-D value noise in [-1, 1]."""
+def _per_turn(freq: float) -> float:
+    """The nearest frequency (cycles per frame unit) with a whole number (>= 1) of cycles per TURN."""
+    return max(1, round(freq * TURN)) / TURN
+
+
+def _lattice_period(freq: float) -> int:
+    """Lattice cells per TURN of a noise sampled at x * freq (freq from `_per_turn`)."""
+    cells = freq * TURN
+    if abs(cells - round(cells)) > 1e-6:
+        raise ValueError(f"frequency {freq} is not a whole number of cycles per turn")
+    return round(cells)
+
+
+def _wrap(i: np.ndarray, period: int | None) -> np.ndarray:
+    return i if period is None else np.mod(i, period)
+
+
+def noise1(seed: int, x: np.ndarray, period: int | None = None) -> np.ndarray:
+    """Smooth 1-D value noise in [-1, 1]; with ``period`` (lattice cells) it repeats every period."""
     i = np.floor(x)
     t = _smooth((x - i).astype(np.float32))
     i = i.astype(np.int64)
-    a, b = hash01(seed, i), hash01(seed, i + 1)
+    a, b = hash01(seed, _wrap(i, period)), hash01(seed, _wrap(i + 1, period))
     return (a + (b - a) * t) * 2.0 - 1.0
 
 
-def fbm1(seed: int, x: np.ndarray, octaves: int, gain: float = 0.5, ridged: bool = False) -> np.ndarray:
-    """Fractal sum of 1-D value noise (ridged: 1 - |n|, sharp peaks), normalised to about [-1, 1]."""
+def _x_fbm2(seed: int, xs: np.ndarray, ys: np.ndarray, fx: float, fy: float, octaves: int) -> np.ndarray:
+    """fbm2 at fx (cycles per frame unit, from `_per_turn`) along x and fy along y, one turn periodic."""
+    return fbm2(seed, xs * fx, ys * fy, octaves, period=_lattice_period(fx))
+
+
+def _x_noise2(seed: int, xs: np.ndarray, ys: np.ndarray, f: float) -> np.ndarray:
+    return noise2(seed, xs * f, ys * f, _lattice_period(f))
+
+
+def wrapped_dx(a: np.ndarray | float, b: np.ndarray | float) -> np.ndarray:
+    """a - b along x taken the short way round the turn, in [-TURN/2, TURN/2)."""
+    return np.mod(np.asarray(a) - b + TURN / 2, TURN) - TURN / 2
+
+
+def _x_noise1(seed: int, xs: np.ndarray, freq: float) -> np.ndarray:
+    """noise1 along x at ``freq`` cycles per frame unit, one turn periodic."""
+    return noise1(seed, xs * freq, _lattice_period(freq))
+
+
+def fbm1(seed: int, x: np.ndarray, octaves: int, gain: float = 0.5, ridged: bool = False,
+         period: int | None = None) -> np.ndarray:
+    """Fractal sum of 1-D value noise (ridged: 1 - |n|, sharp peaks), normalised to about [-1, 1].
+
+    ``period``: lattice cells of the first octave after which the sum repeats (octave o: period * 2^o).
+    """
     total, norm, amp, freq = np.zeros_like(x, dtype=np.float32), 0.0, 1.0, 1.0
     for o in range(octaves):
-        n = noise1(seed + 101 * o, x * freq + 17.3 * o)
+        n = noise1(seed + 101 * o, x * freq + 17.3 * o, None if period is None else period << o)
         total += amp * ((1.0 - 2.0 * np.abs(n)) if ridged else n)
         norm += amp
         amp *= gain
@@ -68,26 +114,29 @@ def fbm1(seed: int, x: np.ndarray, octaves: int, gain: float = 0.5, ridged: bool
     return total / norm
 
 
-def noise2(seed: int, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
-    """2-D value noise in [-1, 1] on the grid ys x xs (1-D axes) -> [H, W]."""
+def noise2(seed: int, xs: np.ndarray, ys: np.ndarray, period: int | None = None) -> np.ndarray:
+    """2-D value noise in [-1, 1] on the grid ys x xs (1-D axes) -> [H, W]; ``period``: lattice cells
+    after which it repeats along x."""
     ix, iy = np.floor(xs), np.floor(ys)
     tx, ty = _smooth((xs - ix).astype(np.float32)), _smooth((ys - iy).astype(np.float32))
     ix, iy = ix.astype(np.int64), iy.astype(np.int64)
     x0, y0 = int(ix.min()), int(iy.min())
     lx = np.arange(x0, int(ix.max()) + 2)
     ly = np.arange(y0, int(iy.max()) + 2)
-    table = hash01(seed, ly[:, None], lx[None, :])
+    table = hash01(seed, ly[:, None], _wrap(lx, period)[None, :])
     cx, cy = ix - x0, iy - y0
     top = table[cy][:, cx] + (table[cy][:, cx + 1] - table[cy][:, cx]) * tx[None, :]
     bot = table[cy + 1][:, cx] + (table[cy + 1][:, cx + 1] - table[cy + 1][:, cx]) * tx[None, :]
     return (top + (bot - top) * ty[:, None]) * 2.0 - 1.0
 
 
-def fbm2(seed: int, xs: np.ndarray, ys: np.ndarray, octaves: int, gain: float = 0.5) -> np.ndarray:
+def fbm2(seed: int, xs: np.ndarray, ys: np.ndarray, octaves: int, gain: float = 0.5,
+         period: int | None = None) -> np.ndarray:
     total: np.ndarray = np.zeros((ys.size, xs.size), np.float32)
     norm, amp, freq = 0.0, 1.0, 1.0
     for o in range(octaves):
-        total += amp * noise2(seed + 211 * o, xs * freq + 5.1 * o, ys * freq - 3.7 * o)
+        total += amp * noise2(seed + 211 * o, xs * freq + 5.1 * o, ys * freq - 3.7 * o,
+                              None if period is None else period << o)
         norm += amp
         amp *= gain
         freq *= 2.0
@@ -161,7 +210,7 @@ class Landscape:
             base = horizon + 0.02 + t * float(rng.uniform(0.15, 0.5))
             if water and k == n - 1:  # the near shore stays low so the lake shows
                 base = horizon + float(rng.uniform(0.5, 1.1))
-            freq = float(rng.uniform(0.5, 1.1) * (1 + 1.5 * t))
+            freq = _per_turn(float(rng.uniform(0.5, 1.1) * (1 + 1.5 * t)))
             snow = base - amp * float(rng.uniform(0.55, 0.8)) if snowy and t < 0.6 else -99.0
             layers.append((base, amp, freq, snow))
         trees = int(rng.choice(3, p=[0.3, 0.4, 0.3]))
@@ -191,7 +240,7 @@ def _sky(p: Landscape, xs: np.ndarray, ys: np.ndarray, night: bool) -> np.ndarra
     t = np.clip((p.horizon - ys) / 1.8, 0.0, 1.0) ** 0.6
     img = np.broadcast_to(_mix3(p.sky_horizon, p.sky_top, t)[:, None, :], (ys.size, xs.size, 3)).copy()
     sx, sy, r = p.sun
-    d = np.sqrt((xs[None, :] - sx) ** 2 + (ys[:, None] - sy) ** 2)
+    d = np.sqrt(wrapped_dx(xs[None, :], sx) ** 2 + (ys[:, None] - sy) ** 2)
     if p.time != "overcast":
         glow = np.exp(-d / (0.35 if not night else 0.12)) * (0.55 if not night else 0.25)
         img += glow[..., None] * p.sun_color
@@ -200,14 +249,14 @@ def _sky(p: Landscape, xs: np.ndarray, ys: np.ndarray, night: bool) -> np.ndarra
     if night:
         cell = 28.0
         gx, gy = np.floor(xs * cell).astype(np.int64), np.floor(ys * cell).astype(np.int64)
-        h = hash01(p.seed + 7, gy[:, None], gx[None, :])
+        h = hash01(p.seed + 7, gy[:, None], _wrap(gx, _lattice_period(cell))[None, :])
         star = np.clip((h - 0.985) * 66.0, 0.0, 1.0) * np.clip((p.horizon - ys[:, None]) * 2.0, 0.0, 1.0)
         img += star[..., None] * 0.8
     cover, scale = p.clouds
-    n = fbm2(p.seed + 31, xs * 1.3 / scale, ys * 4.0 / scale, 5)
+    n = _x_fbm2(p.seed + 31, xs, ys, _per_turn(1.3 / scale), 4.0 / scale, 5)
     dens = np.clip((n - (0.45 - cover)) / 0.35, 0.0, 1.0)
     dens *= np.clip((p.horizon - ys[:, None]) * 2.5, 0.0, 1.0)  # thinner toward the horizon
-    shade = np.clip(0.5 + 1.5 * fbm2(p.seed + 47, xs * 2.6 / scale, ys * 8.0 / scale, 3), 0.0, 1.0)
+    shade = np.clip(0.5 + 1.5 * _x_fbm2(p.seed + 47, xs, ys, _per_turn(2.6 / scale), 8.0 / scale, 3), 0.0, 1.0)
     lit = np.clip(p.sky_horizon * 0.45 + p.light * 0.55 + 0.25 * p.sun_color * (p.time in ("sunset", "dawn")), 0, 1)
     dark = p.sky_top * 0.55 + p.sky_horizon * 0.35
     cloud = _mix3(np.broadcast_to(dark, img.shape), np.broadcast_to(lit, img.shape), shade)
@@ -218,18 +267,18 @@ def _ridge(p: Landscape, k: int, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray
     """Top of ridge layer k as y(x) (smaller = higher): (with trees, bare smooth profile)."""
     base, amp, freq, _ = p.layers[k]
     seed = p.seed * 16 + k
-    env = 0.25 + 0.75 * (0.5 + 0.5 * noise1(seed + 3, xs * 0.4 * freq)) ** 1.3
+    env = 0.25 + 0.75 * (0.5 + 0.5 * _x_noise1(seed + 3, xs, _per_turn(0.4 * freq))) ** 1.3
     far = k / max(len(p.layers) - 1, 1) < 0.5
-    shape = 0.5 + 0.5 * fbm1(seed, xs * freq, 6, 0.5, ridged=far)
+    shape = 0.5 + 0.5 * fbm1(seed, xs * freq, 6, 0.5, ridged=far, period=_lattice_period(freq))
     top = base - amp * env * shape
     if k == len(p.layers) - 1 and p.trees:  # nearest layer: a tree line on its crest
         f = 7.0
         cell = np.floor(xs * f)
         frac = xs * f - cell
-        ci = cell.astype(np.int64)
+        ci = _wrap(cell.astype(np.int64), _lattice_period(f))
         height = (0.06 + 0.1 * hash01(seed + 9, ci)) * (hash01(seed + 11, ci) < 0.85)
         prof = 1.0 - np.abs(2.0 * frac - 1.0) if p.trees == 1 else np.sqrt(np.clip(1 - (2 * frac - 1) ** 2, 0, 1))
-        band = noise1(seed + 12, xs * 0.7) > -0.2  # woods come in stretches
+        band = _x_noise1(seed + 12, xs, 0.75) > -0.2  # woods come in stretches
         return top - height * prof * band, top
     return top, top
 
@@ -251,24 +300,27 @@ def _land(p: Landscape, img: np.ndarray, xs: np.ndarray, ys: np.ndarray, layers:
         base = _mix3(p.rock, p.veg, np.asarray(t**1.3, np.float32)) * p.light
         below = gy - bare[None, :]
         depth = np.clip(below / (0.25 + 0.5 * t), 0.0, 1.0)
-        smooth = p.layers[k][0] - p.layers[k][1] * (0.5 + 0.5 * fbm1(p.seed * 16 + k, xs * p.layers[k][2], 3))
+        fk = p.layers[k][2]
+        smooth = p.layers[k][0] - p.layers[k][1] * (0.5 + 0.5 * fbm1(p.seed * 16 + k, xs * fk, 3,
+                                                                       period=_lattice_period(fk)))
         slope = np.gradient(smooth, xs) if xs.size > 1 else np.zeros_like(smooth)
-        side = np.clip(0.5 - 0.8 * slope * np.sign(p.sun[0] - xs), 0.0, 1.0)[None, :]
+        side = np.clip(0.5 - 0.8 * slope * np.sign(wrapped_dx(p.sun[0], xs)), 0.0, 1.0)[None, :]
         side = 0.5 + (side - 0.5) * np.exp(-np.clip(below, 0, None) / 0.35)  # faces lit near the crest only
         if k == n - 1:  # ground: fields in horizontal strips, darker toward the viewer
-            tex = fbm2(p.seed * 16 + k + 5, xs * 3.0, ys * 14.0, 4)
+            tex = _x_fbm2(p.seed * 16 + k + 5, xs, ys, 3.0, 14.0, 4)
             bright = (0.8 + 0.25 * tex) * (1.0 - 0.3 * np.clip((gy - bare[None, :]) / 1.5, 0, 1))
         else:
-            tex = fbm2(p.seed * 16 + k + 5, xs * (5 + 6 * t), ys * (5 + 6 * t), 4)
+            f = _per_turn(5 + 6 * t)
+            tex = _x_fbm2(p.seed * 16 + k + 5, xs, ys, f, f, 4)
             bright = (0.6 + 0.55 * side) * (1.0 - 0.2 * depth * t) * (1.0 + 0.2 * tex)
         col = base * bright[..., None]
         if k == n - 1 and p.trees:
             wood = (gy < bare[None, :] + 0.05) & inside
-            shade = 0.55 + 0.15 * noise2(p.seed + 19, xs * 20.0, ys * 20.0)
+            shade = 0.55 + 0.15 * _x_noise2(p.seed + 19, xs, ys, 20.0)
             col = np.where(wood[..., None], p.veg * p.light * 0.6 * shade[..., None], col)
         snow = p.layers[k][3]
         if snow > -50:
-            snow_edge = snow + 0.08 * noise2(p.seed + 13 * k, xs * 9, ys * 9)
+            snow_edge = snow + 0.08 * _x_noise2(p.seed + 13 * k, xs, ys, 9.0)
             white = np.clip((snow_edge - gy) / 0.03, 0.0, 1.0)
             col = _mix3(col, (np.float32(0.93) * p.light * (0.7 + 0.45 * side[..., None])), white)
         fog = np.clip(p.haze * (1.0 - t) ** 1.5 + 0.4 * depth * (1.0 - t) * p.haze, 0.0, 0.9)
@@ -307,8 +359,8 @@ def render(seed: int, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
             water_c = p.sky_top * 0.35 + p.veg * 0.15
             fres = np.clip(0.9 - 1.4 * depth, 0.25, 0.9)[:, None]
             refl = _mix3(refl * 0.85, np.broadcast_to(water_c, refl.shape), 1.0 - fres)
-            glitter = np.exp(-np.abs(xs[None, :] - p.sun[0]) / (0.12 + 0.4 * depth[:, None]))
-            sparkle = np.clip(noise2(p.seed + 79, xs * 30.0, ys[rows] * 90.0), 0.0, 1.0)
+            glitter = np.exp(-np.abs(wrapped_dx(xs[None, :], p.sun[0])) / (0.12 + 0.4 * depth[:, None]))
+            sparkle = np.clip(noise2(p.seed + 79, xs * 30.0, ys[rows] * 90.0, _lattice_period(30.0)), 0.0, 1.0)
             if p.time != "overcast":
                 refl += (glitter * sparkle * 0.6)[..., None] * p.sun_color
             img[rows] = refl
