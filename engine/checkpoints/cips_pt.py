@@ -11,7 +11,7 @@ from typing import Any
 import torch
 
 from engine.errors import CheckpointError, one_line
-from engine.models.cips import CIPSGenerator
+from engine.models.cips import CIPSGenerator, WrappedEmbedding
 
 
 def load_cips_pt(path: Path, device: torch.device) -> CIPSGenerator:
@@ -27,8 +27,10 @@ def load_cips_pt(path: Path, device: torch.device) -> CIPSGenerator:
     return cips_from_object(obj, path, device)
 
 
-def cips_from_object(obj: Any, path: Path | str, device: torch.device) -> CIPSGenerator:
-    """Pick the EMA state dict out of a loaded object and build the generator."""
+def cips_from_object(obj: Any, path: Path | str, device: torch.device, wrapped: WrappedEmbedding | None = None,
+                     resolution: int | None = None) -> CIPSGenerator:
+    """Pick the EMA state dict out of a loaded object and build the generator (``wrapped`` / ``resolution``:
+    our native metadata's, see `engine.models.cips.infer_config`)."""
     if isinstance(obj, Mapping) and "g_ema" in obj:
         obj = obj["g_ema"]
     if not isinstance(obj, Mapping) or not all(torch.is_tensor(v) for v in obj.values()):
@@ -37,7 +39,7 @@ def cips_from_object(obj: Any, path: Path | str, device: torch.device) -> CIPSGe
         keys = ", ".join(list(obj)[:3])
         raise CheckpointError(f"{path}: unsupported architecture (not CIPS; first keys: {keys})")
     try:
-        return CIPSGenerator.from_state_dict(dict(obj), device, str(path))
+        return CIPSGenerator.from_state_dict(dict(obj), device, str(path), wrapped, resolution)
     except (KeyError, ValueError, RuntimeError) as e:
         msg = one_line(e)
         raise CheckpointError(f"{path}: unsupported CIPS configuration ({msg[:200]})") from None

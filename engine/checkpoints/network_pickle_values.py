@@ -197,10 +197,6 @@ def load_from_bytes(blob: Any) -> _Storage:
     return _Storage(ref.dtype, blob, f.tell(), ref.numel)
 
 
-def is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
 def rebuild_tensor_v2(storage: Any, offset: Any, size: Any, stride: Any, *_: Any) -> LazyTensor:
     if not isinstance(storage, _Storage):
         raise Refused("malformed tensor (no storage)")

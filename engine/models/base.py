@@ -61,10 +61,14 @@ class Generator(ABC):
         Latent width, style width and number of style rows (layers) in the family's own order.
     ablations : frozenset[str]
         The subset of ``{"embedding", "fourier"}`` this family can zero.
+    period_x : float | None
+        L when the generator is periodic along x by construction (G(x + L, y) = G(x, y): a full turn, so a
+        cylinder panorama of width L needs no cross-fade); None for a model trained on a plane.
     """
 
     family: str = ""
     ablations: frozenset[str] = frozenset()
+    period_x: float | None = None
 
     def __init__(self, device: torch.device | str, source: str) -> None:
         self.device = torch.device(device)
@@ -169,6 +173,7 @@ class Generator(ABC):
             "ablations": sorted(self.ablations),
             "source": self.source,
             "device": str(self.device),
+            "period_x": self.period_x,
         }
 
     @property

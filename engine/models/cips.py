@@ -3,6 +3,9 @@
 #----------------------------------------------------------------------------
 # Every pixel is computed from its own coordinate: learned Fourier features (LFF) + a learned
 # per-position embedding sampled bilinearly (border clamp), then a stack of modulated 1x1 layers.
+# Our own extension (the default generator, `WrappedEmbedding`): an embedding over one full turn along x
+# that wraps, with x-frequencies of the Fourier features that are whole multiples of 2 pi / turn, so the
+# generator is periodic along x by construction. Official checkpoints never use it.
 # Parameter names equal the official state dict's, so official checkpoints load with load_state_dict.
 # Spec: shared/specs/cips.md.
 """
@@ -12,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -34,6 +38,38 @@ LR_MLP = 0.01  # mapping lr multiplier: fixed by the official code, not stored i
 
 
 @dataclass(frozen=True)
+class WrappedEmbedding:
+    """A learned embedding of rows x cols cells over x in [x0, x0 + period) that wraps along x, and y in
+    [y0, y1] (border clamp), sampled bilinearly at cell centres. Ours (the default generator): official CIPS
+    has a size x size grid over the frame [-1, 1]^2 with a border clamp."""
+
+    rows: int
+    cols: int
+    x0: float
+    period: float
+    y0: float
+    y1: float
+
+    def to_json(self) -> dict[str, float | int | str]:
+        return {"mode": "wrap-x", "rows": self.rows, "cols": self.cols, "x0": self.x0, "period": self.period,
+                "y0": self.y0, "y1": self.y1}
+
+    @staticmethod
+    def from_json(d: dict[str, object]) -> WrappedEmbedding:
+        """Raises ValueError on anything but a well-formed "wrap-x" record."""
+        if not isinstance(d, dict) or d.get("mode") != "wrap-x":
+            raise ValueError(f"embedding: expected mode 'wrap-x', got {d!r:.80}")
+        try:
+            e = WrappedEmbedding(int(d["rows"]), int(d["cols"]), float(d["x0"]), float(d["period"]),  # type: ignore[arg-type]
+                                 float(d["y0"]), float(d["y1"]))  # type: ignore[arg-type]
+        except (KeyError, TypeError) as err:
+            raise ValueError(f"embedding: missing or malformed field ({err})") from None
+        if e.rows < 1 or e.cols < 2 or not e.period > 0 or not e.y1 > e.y0:
+            raise ValueError(f"embedding: invalid extent {e}")
+        return e
+
+
+@dataclass(frozen=True)
 class CIPSConfig:
     """Hyperparameters of a CIPS generator (official names in comments)."""
 
@@ -44,6 +80,7 @@ class CIPSConfig:
     n_mlp: int  # mapping layers
     widths: tuple[int, ...]  # output channels of each block (conv1 / linears.0 output is 512)
     first_width: int = 512  # conv1 (skip) / linears.0 (res) output width
+    wrapped: WrappedEmbedding | None = None  # ours: embedding over one turn (None: official size x size grid)
 
     @staticmethod
     def official(variant: str, size: int, hidden: int = 512, style_dim: int = 512, n_mlp: int = 8,
@@ -133,7 +170,11 @@ class CIPSNetwork(nn.Module):
         bound = math.sqrt(9 / 2)
         nn.init.uniform_(self.lff.ffm.conv.weight, -bound, bound)
         self.emb = _Holder()
-        self.emb.input = nn.Parameter(torch.randn(1, hid, cfg.size, cfg.size))
+        rows, cols = (cfg.size, cfg.size) if cfg.wrapped is None else (cfg.wrapped.rows, cfg.wrapped.cols)
+        self.emb.input = nn.Parameter(torch.randn(1, hid, rows, cols))
+        if cfg.wrapped is not None:
+            with torch.no_grad():
+                self.snap_periodic()
         self.style = nn.ModuleList(
             [_PixelNorm(), *[EqualLinear(sd, sd, lr_mul=LR_MLP) for _ in range(cfg.n_mlp)]]
         )
@@ -185,6 +226,24 @@ class CIPSNetwork(nn.Module):
     def noise_layers(self) -> list[str]:
         return [n for n in self.layer_names if "rgb" not in n]
 
+    # ------------------------------------------------------------------ periodicity (WrappedEmbedding only)
+    @property
+    def period_x(self) -> float | None:
+        """The turn length L when G(x + L, y) = G(x, y) by construction, else None."""
+        wr = self.cfg.wrapped
+        if wr is None:
+            return None
+        k = self.lff.ffm.conv.weight[:, 0, 0, 0].detach().double() * (wr.period / (2 * math.pi))
+        return wr.period if bool(((k - k.round()).abs() <= 1e-4).all()) else None
+
+    def snap_periodic(self) -> None:
+        """Round every x-frequency to a whole multiple of 2 pi / L (the trainer calls this after each step)."""
+        wr = self.cfg.wrapped
+        assert wr is not None
+        wx = self.lff.ffm.conv.weight[:, 0, 0, 0]
+        unit = 2 * math.pi / wr.period
+        wx.copy_(torch.round(wx / unit) * unit)
+
     # ------------------------------------------------------------------ pieces
     def mapping(self, z: torch.Tensor) -> torch.Tensor:
         x = pixel_norm(z)
@@ -208,7 +267,9 @@ class CIPSNetwork(nn.Module):
         if "embedding" not in ablate:
             if emb_table is None:
                 emb_table = self.emb.input[0].permute(1, 2, 0).reshape(-1, hid)
-            out[:, hid:] = sample_border_bilinear(emb_table, self.cfg.size, flat)
+            wr = self.cfg.wrapped
+            out[:, hid:] = sample_border_bilinear(emb_table, self.cfg.size, flat) if wr is None else \
+                sample_wrapped_bilinear(emb_table, wr, flat)
         return out.reshape(*lead, 2 * hid)
 
     def run_layers(self, x: torch.Tensor, style: StyleFn, noise: Callable[[int], torch.Tensor | None],
@@ -308,8 +369,34 @@ def sample_border_bilinear(table: torch.Tensor, size: int, xy: torch.Tensor) -> 
     return F.embedding_bag(idx, table, mode="sum", per_sample_weights=w)
 
 
-def infer_config(sd: dict[str, torch.Tensor]) -> CIPSConfig:
-    """Every hyperparameter from the state dict's keys and shapes (spec §4.1). Raises KeyError/ValueError."""
+def sample_wrapped_bilinear(table: torch.Tensor, wr: WrappedEmbedding, xy: torch.Tensor) -> torch.Tensor:
+    """Bilinear sample of a `WrappedEmbedding` (channels-last table [rows*cols, C]) at xy [P, 2] -> [P, C]:
+    columns wrap (column cols is column 0), rows clamp at the border like `sample_border_bilinear`.
+
+    With cols / period a power of two (the default generator: 128 / 8), x and x + period give the same
+    cell and fraction exactly whenever x + period is exact in float32.
+    """
+    u = (xy[:, 0] - wr.x0) * (wr.cols / wr.period) - 0.5
+    v = ((xy[:, 1] - wr.y0) * (wr.rows / (wr.y1 - wr.y0)) - 0.5).clamp_(0, wr.rows - 1)
+    u0, v0 = u.floor(), v.floor()
+    fx, fy = u - u0, v - v0
+    c0 = torch.remainder(u0.long(), wr.cols)
+    c1 = torch.remainder(c0 + 1, wr.cols)
+    r0 = v0.long()
+    r1 = (r0 + 1).clamp_(max=wr.rows - 1)
+    gx, gy = 1 - fx, 1 - fy
+    cols = wr.cols
+    idx = torch.stack([r0 * cols + c0, r0 * cols + c1, r1 * cols + c0, r1 * cols + c1], dim=1)
+    w = torch.stack([gx * gy, fx * gy, gx * fy, fx * fy], dim=1)
+    return F.embedding_bag(idx, table, mode="sum", per_sample_weights=w)
+
+
+def infer_config(sd: dict[str, torch.Tensor], wrapped: WrappedEmbedding | None = None,
+                 resolution: int | None = None) -> CIPSConfig:
+    """Every hyperparameter from the state dict's keys and shapes (spec §4.1). Raises KeyError/ValueError.
+
+    ``wrapped`` / ``resolution`` come from our native metadata (a `WrappedEmbedding` and the training frame
+    side, which its grid no longer gives)."""
     if "conv1.conv.weight" in sd:
         variant = "skip"
         first = sd["conv1.conv.weight"].shape[1]
@@ -324,13 +411,16 @@ def infer_config(sd: dict[str, torch.Tensor]) -> CIPSConfig:
         raise ValueError("no conv1 (CIPSskip) or to_rgb_last (CIPSres) weights")
     hidden = sd["lff.ffm.conv.weight"].shape[0]
     emb = sd["emb.input"].shape
-    if len(emb) != 4 or emb[1] != hidden or emb[2] != emb[3]:
-        raise ValueError(f"emb.input has shape {tuple(emb)}, expected (1, {hidden}, S, S)")
+    want = (hidden, emb[2], emb[2]) if wrapped is None else (hidden, wrapped.rows, wrapped.cols)
+    if len(emb) != 4 or tuple(emb[1:]) != want:
+        dims = f"{wrapped.rows}, {wrapped.cols}" if wrapped is not None else "S, S"
+        raise ValueError(f"emb.input has shape {tuple(emb)}, expected (1, {hidden}, {dims})")
     n_mlp = sum(1 for k in sd if k.startswith("style.") and k.endswith(".weight"))
     style_dim = sd["style.1.weight"].shape[1]
     if any(k.endswith(".bias") and sd[k].ndim == 4 and ".conv" not in k and "rgb" not in k for k in sd):
         raise ValueError("sin/sinrelu activations (never released) are not supported")
-    return CIPSConfig(variant, emb[2], hidden, style_dim, n_mlp, tuple(widths), first)
+    size = emb[2] if resolution is None else int(resolution)
+    return CIPSConfig(variant, size, hidden, style_dim, n_mlp, tuple(widths), first, wrapped)
 
 
 class CIPSGenerator(Generator):
@@ -347,6 +437,7 @@ class CIPSGenerator(Generator):
         self.resolution = cfg.size
         self.z_dim = self.w_dim = cfg.style_dim
         self.num_ws = len(net.layer_names)
+        self.period_x = net.period_x
         self._emb_table = self._make_emb_table()
 
     def _make_emb_table(self) -> torch.Tensor:
@@ -354,13 +445,22 @@ class CIPSGenerator(Generator):
 
     @classmethod
     def from_state_dict(cls, sd: dict[str, torch.Tensor], device: torch.device | str = "cpu",
-                        source: str = "") -> CIPSGenerator:
-        net = CIPSNetwork(infer_config(sd))
+                        source: str = "", wrapped: WrappedEmbedding | None = None,
+                        resolution: int | None = None) -> CIPSGenerator:
+        net = CIPSNetwork(infer_config(sd, wrapped, resolution))
         net.load_state_dict({k: v.float() for k, v in sd.items()}, strict=True)
         return cls(net, device, source)
 
     def parameters(self) -> list[torch.Tensor]:
         return list(self.net.parameters())
+
+    @property
+    def info(self) -> dict[str, Any]:
+        """The common fields, plus "embedding" (`WrappedEmbedding.to_json`) for a wrapped embedding."""
+        out = super().info
+        if self.cfg.wrapped is not None:
+            out["embedding"] = self.cfg.wrapped.to_json()
+        return out
 
     def layer_names(self) -> list[str]:
         return self.net.layer_names
