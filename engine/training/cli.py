@@ -20,8 +20,9 @@ def add_train_parser(subparsers: argparse._SubParsersAction) -> argparse.Argumen
 
 def configure_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, default=Path("runs/default"), help="run folder (checkpoint, samples, log)")
-    p.add_argument("--preset", choices=("tiny", "cpu", "gpu"), default="cpu",
-                   help="model/batch size preset: tiny (tests), cpu (2 cores), gpu (the shipped model)")
+    p.add_argument("--preset", choices=("tiny", "cpu", "gpu", "cpu-finetune"), default="cpu",
+                   help="model/batch size preset: tiny (tests), cpu (2 cores), gpu (the shipped model's widths), "
+                        "cpu-finetune (the shipped model's widths at a CPU batch, for --init)")
     p.add_argument("--device", default="cpu", help="cpu | cuda | auto")
     p.add_argument("--minutes", type=float, default=None, help="wall-clock budget (setup included)")
     p.add_argument("--steps", type=int, default=None, help="number of steps in this invocation")
@@ -34,6 +35,9 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--pool", type=int, default=None, help="panoramas held in memory")
     p.add_argument("--export", type=Path, default=None, help="final EMA weights (.safetensors)")
+    p.add_argument("--init", type=Path, default=None,
+                   help="start a new run from these CIPS weights (.safetensors; an official square embedding is "
+                        "spread over the turn by mirrored tiling); ignored when resuming")
     p.add_argument("--snapshot-every", type=float, default=120.0, help="seconds between sample grids")
     p.add_argument("--ckpt-every", type=float, default=300.0, help="seconds between checkpoints")
 
@@ -61,7 +65,8 @@ def run_train(args: argparse.Namespace) -> int:
         workers = max(1, min((os.cpu_count() or 2) - 2, 15)) if device.type == "cuda" else 0
     run = RunArgs(out=args.out, config=TrainConfig(**over), device=str(device), minutes=args.minutes,
                   steps=args.steps, workers=workers, snapshot_every=args.snapshot_every,
-                  ckpt_every=args.ckpt_every, export=args.export, threads=args.threads)
+                  ckpt_every=args.ckpt_every, export=args.export, threads=args.threads,
+                  init=args.init)
     train(run)
     return 0
 

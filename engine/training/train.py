@@ -3,8 +3,10 @@
 #----------------------------------------------------------------------------
 # StyleGAN2 recipe (Karras et al. 2020) as CIPS uses it (Anokhin et al. 2021): non-saturating logistic
 # loss, lazy R1 penalty on reals, Adam(beta1 = 0, beta2 = 0.99), EMA of the generator weights.
-# Data: crops of wide panoramas at shifted frame coordinates (scale 1) and stride-2 crops (zoom 0.5),
-# so the generator learns content beyond the [-1, 1]^2 frame (extrapolation, panoramas).
+# Data: crops of full-turn panoramas (periodic along x) at shifted frame coordinates (scale 1) and stride-2
+# crops (zoom 0.5), wrapping around the turn, so the generator learns content everywhere along x and beyond
+# the [-1, 1]^2 frame along y. The generator's embedding covers the turn and wraps, and its Fourier
+# x-frequencies stay whole multiples of 2 pi / turn (`CIPSNetwork.snap_periodic`): periodic by construction.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from engine.models.cips import CIPSConfig, CIPSNetwork
+from engine.models.cips import CIPSConfig, CIPSNetwork, WrappedEmbedding
 from engine.training import landscapes
 from engine.training.discriminator import Discriminator
 
@@ -34,7 +36,9 @@ TRAIN_SEED_BASE = 1_000_000  # training panoramas use seeds >= this; evaluation 
 class TrainConfig:
     """Every hyperparameter of a run (stored in checkpoints and in the exported weights' metadata)."""
 
-    res: int = 64                    # training frame side = embedding grid side (CIPSConfig.size)
+    res: int = 64                    # training frame side (CIPSConfig.size)
+    emb_rows: int = 64               # embedding cells over y in [-EMB_HALF_H, EMB_HALF_H]
+    emb_cols: int = 128              # embedding cells over one turn along x (wraps); 0: official res x res grid
     hidden: int = 128                # Fourier features = embedding channels
     style_dim: int = 192             # z and w width
     n_mlp: int = 4                   # mapping layers
@@ -49,8 +53,8 @@ class TrainConfig:
     r1_every: int = 16               # lazy regularisation interval
     ema_kimg: float = 5.0            # EMA half-life in thousands of images
     ema_rampup: float = 0.05         # half-life <= this fraction of the images seen so far
-    pano_w: int = 256                # panorama size in pixels at the frame's spacing (2/63):
-    pano_h: int = 128                #   x in about [-4, 4], y in about [-2, 2]
+    pano_h: int = 128                # panoramas: one turn (TURN_PIXELS) wide at the frame's spacing (2/63),
+                                     #   y in about [-2, 2]
     pool: int = 2048                 # panoramas held in memory; crops are drawn from them
     refresh: int = 4                 # new panoramas swapped into the pool per step (at most)
     zoom_out_p: float = 0.3          # share of stride-2 crops (4 x 4 frame units, zoom 0.5)
@@ -59,15 +63,25 @@ class TrainConfig:
 
     def cips(self) -> CIPSConfig:
         return CIPSConfig("skip", self.res, self.hidden, self.style_dim, self.n_mlp, tuple(self.widths),
-                          self.first_width)
+                          self.first_width, self.embedding())
 
+    def embedding(self) -> WrappedEmbedding | None:
+        if self.emb_cols <= 0:
+            return None
+        return WrappedEmbedding(self.emb_rows, self.emb_cols, -landscapes.TURN / 2, landscapes.TURN,
+                                -EMB_HALF_H, EMB_HALF_H)
+
+
+EMB_HALF_H = 2.0  # the embedding spans y in [-2, 2]: the zoom-out crops' extent
 
 PRESETS: dict[str, dict[str, Any]] = {
     "tiny": {"res": 16, "hidden": 16, "style_dim": 32, "n_mlp": 2, "first_width": 32, "widths": (32, 32),
-             "d_base": 16, "d_cap": 32, "batch": 8, "pano_w": 48, "pano_h": 32, "pool": 16, "refresh": 1,
-             "r1_every": 4},
+             "emb_rows": 8, "emb_cols": 16, "d_base": 16, "d_cap": 32, "batch": 8, "pano_h": 32, "pool": 16,
+             "refresh": 1, "r1_every": 4},
     "cpu": {"first_width": 128, "widths": (128, 128, 128), "batch": 16, "d_cap": 128, "pool": 512, "refresh": 1},
     "gpu": {"batch": 64, "pool": 4096, "refresh": 8, "ema_kimg": 10.0},
+    # the shipped model's widths at a CPU batch: fine-tuning from its weights (--init) on 2 cores
+    "cpu-finetune": {"batch": 16, "pool": 512, "refresh": 1},
 }
 
 
@@ -91,10 +105,11 @@ class PanoramaPool:
                  upload_every: int = 32) -> None:
         self.cfg = cfg
         max_span = (cfg.res - 1) * (2 if cfg.zoom_out_p > 0 else 1) + 1
-        if max_span > min(cfg.pano_h, cfg.pano_w):
-            raise ValueError(f"panorama {cfg.pano_w}x{cfg.pano_h} is too small for {cfg.res}-pixel crops")
-        self.stream = landscapes.PanoramaStream(first_seed, cfg.pano_w, cfg.pano_h, workers)
-        self.images = torch.empty(cfg.pool, cfg.pano_h, cfg.pano_w, 3, dtype=torch.uint8, device=device)
+        if max_span > cfg.pano_h:
+            raise ValueError(f"panorama height {cfg.pano_h} is too small for {cfg.res}-pixel crops")
+        width = landscapes.TURN_PIXELS
+        self.stream = landscapes.PanoramaStream(first_seed, width, cfg.pano_h, workers)
+        self.images = torch.empty(cfg.pool, cfg.pano_h, width, 3, dtype=torch.uint8, device=device)
         self.upload_every = upload_every if device.type == "cuda" else 1
         self._staged: list[np.ndarray] = []
         self._slot = 0
@@ -138,8 +153,10 @@ def sample_crops(pool: torch.Tensor, n: int, cfg: TrainConfig,
                  gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     """Crops of pool [N, Hp, Wp, 3] uint8 at integer pixel offsets (stride 1 or 2): exact point samples.
 
-    Scale-1 crops shift freely along x and up to ``shift_y`` along y; stride-2 crops show 4 x 4 frame
-    units (zoom 0.5). Random numbers come from ``gen``, which lives on the pool's device.
+    The panoramas are one turn wide (Wp pixels = `landscapes.TURN`), so crops start anywhere along x and
+    wrap around; coordinates continue past the right end (the scene and the generator are periodic).
+    Scale-1 crops shift up to ``shift_y`` along y; stride-2 crops show 4 x 4 frame units (zoom 0.5).
+    Random numbers come from ``gen``, which lives on the pool's device.
     """
     res, hp, wp, dev = cfg.res, pool.shape[1], pool.shape[2], pool.device
 
@@ -149,7 +166,7 @@ def sample_crops(pool: torch.Tensor, n: int, cfg: TrainConfig,
     idx = torch.randint(pool.shape[0], (n,), generator=gen, device=dev)
     stride = torch.where(rand() < cfg.zoom_out_p, 2, 1)
     span = (res - 1) * stride + 1
-    x0 = (rand() * (wp - span + 1)).long().clamp_max(wp - span)
+    x0 = (rand() * wp).long().clamp_max(wp - 1)
     lim = ((hp - span) / 2.0).clamp_max(cfg.shift_y / landscapes.SPACING)
     y0 = torch.round((hp - span) / 2.0 + (rand() * 2 - 1) * lim).long()
     flip = rand() < 0.5
@@ -159,7 +176,7 @@ def sample_crops(pool: torch.Tensor, n: int, cfg: TrainConfig,
     coords = torch.stack(torch.broadcast_tensors(
         ((cols - (wp - 1) / 2.0) * landscapes.SPACING)[:, None, :],
         ((rows - (hp - 1) / 2.0) * landscapes.SPACING)[:, :, None]), dim=-1).float()
-    src_cols = torch.where(flip[:, None], cols.flip(1), cols)  # mirrored scene, coordinates unchanged
+    src_cols = torch.where(flip[:, None], cols.flip(1), cols) % wp  # mirrored scene, coordinates unchanged
     img = pool[idx[:, None, None], rows[:, :, None], src_cols[:, None, :]]
     return img.permute(0, 3, 1, 2).float() / 127.5 - 1.0, coords
 
@@ -221,6 +238,9 @@ class Trainer:
         self.g_opt.zero_grad(set_to_none=True)
         g_loss.backward()
         self.g_opt.step()
+        if cfg.emb_cols > 0:
+            with torch.no_grad():
+                self.g.snap_periodic()
         self.d.requires_grad_(True)
         with torch.no_grad():
             fake = self.generate(fake_coords, self.z(b))
@@ -266,6 +286,43 @@ class Trainer:
             self.gen.manual_seed(self.cfg.seed + 1 + self.step_count)
 
 
+@torch.no_grad()
+def warm_start(net: CIPSNetwork, sd: dict[str, torch.Tensor]) -> list[str]:
+    """Start ``net`` (a wrapped-embedding generator) from another CIPS generator's weights ``sd``.
+
+    Tensors of equal shape are copied; an official frame embedding (S x S over [-1, 1]^2) is spread over the
+    turn by mirrored tiling (period 4 frame units in x and y, so it is continuous and wraps with the turn);
+    the Fourier x-frequencies are then rounded onto the turn's lattice. Returns the keys left as initialised.
+    """
+    from engine.models.cips import sample_border_bilinear
+
+    own = net.state_dict()
+    skipped = []
+    for k, v in sd.items():
+        if k in own and own[k].shape == v.shape and k != "emb.input":
+            own[k].copy_(v)
+        elif k != "emb.input":
+            skipped.append(k)
+    wr, emb = net.cfg.wrapped, sd.get("emb.input")
+    if wr is not None and emb is not None and emb.ndim == 4 and emb.shape[2] == emb.shape[3] \
+            and emb.shape[1] == own["emb.input"].shape[1]:
+        xs = wr.x0 + (torch.arange(wr.cols) + 0.5) * (wr.period / wr.cols)
+        ys = wr.y0 + (torch.arange(wr.rows) + 0.5) * ((wr.y1 - wr.y0) / wr.rows)
+
+        def fold(t: torch.Tensor) -> torch.Tensor:  # triangle wave: [-1, 1] and its mirror images
+            u = torch.remainder(t + 1, 4.0)
+            return torch.where(u <= 2, u - 1, 3 - u)
+
+        xy = torch.stack(torch.meshgrid(fold(xs), fold(ys), indexing="xy"), dim=-1).reshape(-1, 2)
+        table = emb[0].permute(1, 2, 0).reshape(-1, emb.shape[1]).float()
+        own["emb.input"].copy_(sample_border_bilinear(table, emb.shape[2], xy).t().reshape(own["emb.input"].shape))
+    else:
+        skipped.append("emb.input")
+    if wr is not None:
+        net.snap_periodic()
+    return skipped
+
+
 def _config_dict(cfg: TrainConfig) -> dict[str, Any]:
     d = dataclasses.asdict(cfg)
     d["widths"] = list(cfg.widths)
@@ -290,8 +347,11 @@ def export_weights(path: Path, trainer: Trainer, extra: dict[str, Any]) -> None:
     """The EMA generator as our native .safetensors (official CIPS key names, config in metadata)."""
     from engine.checkpoints.native import save_native
 
+    cfg = trainer.cfg.cips()
     meta = {"train_config": _config_dict(trainer.cfg), "steps": trainer.step_count, "nimg": trainer.nimg,
-            "flops_per_pixel": flops_per_pixel(trainer.cfg.cips()), **extra}
+            "flops_per_pixel": flops_per_pixel(cfg), "resolution": cfg.size, **extra}
+    if cfg.wrapped is not None:
+        meta["embedding"] = cfg.wrapped.to_json()
     save_native(path, trainer.g_ema.state_dict(), "cips-skip", meta)
 
 
@@ -340,6 +400,7 @@ class RunArgs:
     snapshot_every: float = 120.0   # seconds between sample grids
     ckpt_every: float = 300.0       # seconds between checkpoints
     export: Path | None = None      # where the final EMA .safetensors goes (default out/generator.safetensors)
+    init: Path | None = None        # a new run starts from these generator weights (`warm_start`)
     threads: int = 1
     log: list[str] = field(default_factory=list)
 
@@ -368,6 +429,13 @@ def train(a: RunArgs) -> Path:
         trainer.load_state(state)
         train_s, next_seed = float(state.get("train_s", 0.0)), int(state.get("next_seed", next_seed))
         print(f"resumed from {ckpt} at step {trainer.step_count} ({trainer.nimg} images)", flush=True)
+    elif a.init is not None:
+        from engine.checkpoints.native import load_state_dict
+
+        sd = load_state_dict(a.init)
+        for net in (trainer.g, trainer.g_ema):
+            skipped = warm_start(net, sd)
+        print(f"started from {a.init}" + (f" (kept initial: {', '.join(skipped)})" if skipped else ""), flush=True)
     pool = PanoramaPool(cfg, device, a.workers, next_seed)
     snap_z = torch.randn(32, cfg.style_dim, generator=torch.Generator().manual_seed(1234))
     weights = a.export or a.out / "generator.safetensors"
