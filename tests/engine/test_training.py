@@ -46,6 +46,32 @@ def test_crop_of_panorama_equals_render_at_its_coordinates() -> None:
     assert np.abs(pano[:, 16:80].astype(int) - frame).max() <= 1
 
 
+def test_landscapes_are_one_turn_periodic_along_x() -> None:
+    xs, ys = landscapes.frame_axes(48, 40)
+    for seed in range(12):
+        a = landscapes.render(seed, xs, ys).astype(int)
+        for shift in (landscapes.TURN, -2 * landscapes.TURN):
+            b = landscapes.render(seed, xs + shift, ys).astype(int)
+            assert np.abs(a - b).max() <= 1 and (a != b).mean() < 0.002  # float32 rounding of x + L only
+        assert np.abs(a - landscapes.render(seed, xs + landscapes.TURN / 2, ys)).mean() > 1
+    pano = landscapes.render_panorama(5, landscapes.TURN_PIXELS, 32).astype(float)
+    neighbours = np.abs(np.diff(pano, axis=1)).mean(axis=(0, 2))
+    assert np.abs(pano[:, 0] - pano[:, -1]).mean() <= 2 * np.median(neighbours)  # the turn closes
+
+
+def test_sample_crops_wrap_around_the_turn() -> None:
+    cfg = dataclasses.replace(TINY, zoom_out_p=0.0, shift_y=0.0)
+    pool = torch.from_numpy(np.stack([landscapes.render_panorama(9, landscapes.TURN_PIXELS, cfg.pano_h)]))
+    img, coords = sample_crops(pool, 400, cfg, torch.Generator().manual_seed(2))
+    x = coords[:, 0, :, 0]
+    across = (x[:, -1] > x.new_tensor((landscapes.TURN_PIXELS - 1) / 2 * landscapes.SPACING)).nonzero()[:, 0]
+    assert across.numel() > 0  # some crops run past the right end (into column 0 again)
+    i = int(across[0])
+    got = ((img[i].permute(1, 2, 0) + 1) * 127.5).round().to(torch.uint8).numpy().astype(int)
+    ref = landscapes.render(9, coords[i, 0, :, 0].numpy(), coords[i, :, 0, 1].numpy()).astype(int)
+    assert min(np.abs(got - ref).max(), np.abs(got[:, ::-1] - ref).max()) <= 1
+
+
 def test_stream_yields_seed_order() -> None:
     s = landscapes.PanoramaStream(40, 24, 16, workers=0)
     got = [s.get() for _ in range(3)]
@@ -66,7 +92,7 @@ def test_stream_with_worker_processes_keeps_order_and_closes() -> None:
 def test_sample_crops_coordinates_and_content() -> None:
     cfg = dataclasses.replace(TINY, zoom_out_p=0.0, shift_y=0.2)
     seeds = [100, 101, 102]
-    pool = torch.from_numpy(np.stack([landscapes.render_panorama(s, cfg.pano_w, cfg.pano_h) for s in seeds]))
+    pool = torch.from_numpy(np.stack([landscapes.render_panorama(s, landscapes.TURN_PIXELS, cfg.pano_h) for s in seeds]))
     gen = torch.Generator().manual_seed(5)
     img, coords = sample_crops(pool, 6, cfg, gen)
     assert img.shape == (6, 3, cfg.res, cfg.res) and coords.shape == (6, cfg.res, cfg.res, 2)
@@ -85,7 +111,7 @@ def test_sample_crops_coordinates_and_content() -> None:
 
 def test_sample_crops_zoom_out_spans_twice_the_extent() -> None:
     cfg = dataclasses.replace(TINY, zoom_out_p=1.0)
-    pool = torch.zeros(2, cfg.pano_h, cfg.pano_w, 3, dtype=torch.uint8)
+    pool = torch.zeros(2, cfg.pano_h, landscapes.TURN_PIXELS, 3, dtype=torch.uint8)
     _, coords = sample_crops(pool, 4, cfg, torch.Generator().manual_seed(0))
     assert torch.allclose(coords[:, 0, 1, 0] - coords[:, 0, 0, 0], torch.tensor(2 * landscapes.SPACING))
 
@@ -93,7 +119,7 @@ def test_sample_crops_zoom_out_spans_twice_the_extent() -> None:
 # ---------------------------------------------------------------------------------------------- training
 def _batch(trainer: Trainer, n: int = 8) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     cfg = trainer.cfg
-    pool = torch.from_numpy(np.stack([landscapes.render_panorama(s, cfg.pano_w, cfg.pano_h) for s in range(4)]))
+    pool = torch.from_numpy(np.stack([landscapes.render_panorama(s, landscapes.TURN_PIXELS, cfg.pano_h) for s in range(4)]))
     real, rc = sample_crops(pool, n, cfg, trainer.gen)
     _, fc = sample_crops(pool, n, cfg, trainer.gen)
     return real, rc, fc
@@ -198,3 +224,40 @@ def test_cli_runs_a_tiny_training_and_requires_a_budget(tmp_path: Path) -> None:
     args = parser.parse_args(["train", "--preset", "tiny", "--steps", "1", "--out", str(tmp_path / "r")])
     assert run_train(args) == 0
     assert (tmp_path / "r" / "generator.safetensors").exists()
+
+
+def test_swd_region_keeps_patches_inside_it(real_sets: tuple[np.ndarray, np.ndarray]) -> None:
+    a, b = real_sets
+    region = np.zeros(a.shape[1:3], bool)
+    region[:, 16:] = True
+    spoilt = b.copy()
+    spoilt[:, :, :8] = 0  # outside the region (and its 7 x 7 patches) only
+    assert swd(spoilt, a, region=region)["mean"] == pytest.approx(swd(b, a, region=region)["mean"])
+    assert swd(spoilt, a)["mean"] != pytest.approx(swd(b, a)["mean"])
+    with pytest.raises(ValueError, match="no 7 x 7 patch"):
+        swd(a, b, region=np.zeros(a.shape[1:3], bool))
+
+
+def test_wide_view_is_one_turn_at_the_training_spacing() -> None:
+    from engine.training.swd import outside_frame, wide_axes
+
+    xs, ys = wide_axes()
+    assert xs.size == landscapes.TURN_PIXELS and ys.size == 64
+    assert np.allclose(np.diff(xs), landscapes.SPACING) and np.allclose(ys, np.linspace(-1, 1, 64), atol=1e-6)
+    out = outside_frame(xs, ys)
+    assert out.shape == (64, xs.size) and out[:, 0].all() and not out[:, xs.size // 2].any()
+
+
+def test_detail_ratio_is_about_one_on_scenes_and_low_when_it_goes_smooth() -> None:
+    from engine.training.swd import detail, outside_frame, wide_axes
+
+    xs, ys = wide_axes(2.0, 1.0)
+    scenes = real_images(range(24), axes=(xs, ys))
+    mask = outside_frame(xs, ys)
+    along_x = detail(scenes, mask, "x")
+    assert 0.8 < along_x < 1.25
+    smooth = scenes.copy()
+    smooth[:, :, mask[0]] = blurred(scenes, 3.0)[:, :, mask[0]]  # what a model that goes smooth beyond |x| = 1 shows
+    assert detail(smooth, mask, "x") < 0.6 * along_x
+    tall = wide_axes(1.0, 2.0)
+    assert detail(real_images(range(24), axes=tall), outside_frame(tall[1], tall[0]).T, "y") > 0.3
