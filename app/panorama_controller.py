@@ -9,6 +9,7 @@ from PySide6.QtCore import QObject, Qt, QTimer
 
 from app import analysis_jobs
 from app.job_runner import JobRunner
+from engine.coords import periodic_strip
 from engine.types import Camera, RenderRequest
 
 if TYPE_CHECKING:
@@ -64,6 +65,10 @@ class PanoramaController(QObject):
         """The strip: the view's centre and zoom, the panel's width, turn, yaw and blend, the view's style."""
         req = self.view.current_request()
         s = self.panel.settings()
+        period = (self.models.info or {}).get("period_x")
+        if period:  # the model's own turn: exact wrap, no cross-fade
+            cam, size = periodic_strip(float(period), s.width, req.camera.zoom, req.camera.center, s.yaw)
+            return RenderRequest(req.style, cam, size)
         cam = Camera(center=req.camera.center, zoom=req.camera.zoom, rotation=s.yaw, projection="cylinder",
                      blend=s.blend)
         return RenderRequest(req.style, cam, strip_size(s.width, s.turn))
@@ -71,6 +76,7 @@ class PanoramaController(QObject):
     def refresh(self) -> None:
         if self.models.info is None or not self.dock.isVisible():
             return
+        self.panel.set_period(self.models.info.get("period_x") or None)
         req = self.request()
         self.runner.abandon()
         self.runner.start(analysis_jobs.panorama_job(req.style, req.camera, req.size), self._on_done)
@@ -86,7 +92,7 @@ class PanoramaController(QObject):
             return
         r: PanoramaReport = result.value
         self.report = r
-        self.panel.show_strip(r.image, describe(r))
+        self.panel.show_strip(r.image, describe(r, self.panel.period() is not None))
         self._fit_dock()
 
     def _fit_dock(self) -> None:
@@ -117,14 +123,19 @@ class PanoramaController(QObject):
             self._timer.start()
 
 
-def describe(r: PanoramaReport) -> str:
-    """The panel's line: what the strip covers and the measured wrap seam, with an honest verdict."""
+def describe(r: PanoramaReport, periodic: bool = False) -> str:
+    """The panel's line: what the strip covers and the measured wrap seam, with an honest verdict
+    (``periodic``: the strip is one turn of the model's own period)."""
     s, geo = r.seam, r.geometry
     if s.seamless:  # SeamStats.seamless: seam / median below engine.panorama.SEAMLESS_RATIO
         verdict = f"{s.ratio:.2f}× the median: seamless"
     else:
-        verdict = f"{s.ratio:.1f}× the median: a visible seam" + ("; raise Blend" if r.camera.blend < 0.5 else "")
+        hint = "; raise Blend" if r.camera.blend < 0.5 and not periodic else ""
+        verdict = f"{s.ratio:.1f}× the median: a visible seam{hint}"
+    fade = ("the model's own period, no cross-fade" if periodic else
+            f"the last {geo['blend_columns']:.0f} columns cross-faded into the wrap" if r.camera.blend > 0
+            else "no cross-fade")
     return (f"One turn: x {geo['x_start']:+.2f} … {geo['x_end']:+.2f}, y {geo['y_top']:+.2f} … "
-            f"{geo['y_bottom']:+.2f} (frame units), the last {geo['blend_columns']:.0f} columns cross-faded "
-            f"into the wrap. Wrap seam |column 0 − column {r.image.shape[1] - 1}| = {s.seam:.4f}; "
+            f"{geo['y_bottom']:+.2f} (frame units), {fade}. "
+            f"Wrap seam |column 0 − column {r.image.shape[1] - 1}| = {s.seam:.4f}; "
             f"neighbouring columns: median {s.median:.4f}, max {s.max:.4f} — {verdict}.")

@@ -176,6 +176,13 @@ def camera_from_args(g: Generator, args: argparse.Namespace) -> tuple[Any, np.nd
         raise CliError(f"--blend: expected a share of the strip width in [0, 0.5], got {blend}")
     cam = Camera(center=(args.center[0], args.center[1]), zoom=args.zoom, rotation=args.rotate,
                  projection=getattr(args, "projection", "plane"), blend=blend)
+    if args.command == "panorama" and grid is None and g.period_x is not None:
+        from engine.coords import periodic_strip
+
+        cam, new = periodic_strip(g.period_x, int(size[0]), args.zoom, cam.center, args.rotate)
+        print(f"the model is periodic along x (period {g.period_x:g} frame units): one turn is that period, "
+              f"no cross-fade (blend 0); strip {new[0]} x {new[1]} at zoom {cam.zoom:.4g}", file=sys.stderr)
+        size = new
     return cam, grid, (int(size[0]), int(size[1]))
 
 
@@ -194,6 +201,12 @@ def cmd_info(args: argparse.Namespace) -> int:
     print(f"parameters:  {info['num_params']:,}")
     print(f"ablations:   {', '.join(info['ablations']) or 'none'}")
     print(f"device:      {info['device']} (--device {args.device})")
+    if info.get("period_x"):
+        print(f"periodic:    along x, period {info['period_x']:g} frame units (a full turn: seamless panoramas)")
+    emb = info.get("embedding")
+    if emb:
+        print(f"embedding:   {emb['rows']} x {emb['cols']} cells over x {emb['x0']:g} .. "
+              f"{emb['x0'] + emb['period']:g} (wraps), y {emb['y0']:g} .. {emb['y1']:g} (clamped)")
     return 0
 
 
@@ -264,7 +277,7 @@ def _run_images(args: argparse.Namespace, tiled: bool) -> int:
             from tqdm import tqdm
 
             bar = tqdm(total=size[1], unit="row", desc=target.name, file=sys.stderr)
-            progress = lambda done, total, bar=bar: bar.update(done - bar.n)  # noqa: E731
+            progress = lambda done, total, bar=bar: bar.update(done - bar.n)
         try:
             export_image(g, lambda gr, i=i: (ws[i:i + 1], None), target, size, camera=cam, grid=grid,
                          noise=noise, ablate=ablate, recipe=recipe, bits=getattr(args, "bits", 8),
@@ -286,9 +299,10 @@ def _print_seam(g: Generator, styles: Any, cam: Any, size: tuple[int, int], nois
     s = render_seam_check(g, styles, cam, size[0], size[1], noise, ablate)
     if cam.projection == "cylinder":
         geo = panorama_geometry(cam, *size)
+        fade = f"last {geo['blend_columns']:.0f} columns cross-faded into the wrap" if cam.blend > 0 else \
+            "no cross-fade"
         print(f"turn: x {geo['x_start']:.4g} .. {geo['x_end']:.4g}, y {geo['y_top']:.4g} .. {geo['y_bottom']:.4g} "
-              f"(period {geo['period']:.4g} frame units = {geo['turn_in_heights']:.3g} strip heights), "
-              f"last {geo['blend_columns']:.0f} columns cross-faded into the wrap")
+              f"(period {geo['period']:.4g} frame units = {geo['turn_in_heights']:.3g} strip heights), {fade}")
     verdict = "seamless" if s.seamless else "a visible seam"
     print(f"wrap seam: mean |col 0 - col {size[0] - 1}| = {s.seam:.4g}; neighbouring columns: median "
           f"{s.median:.4g}, p90 {s.p90:.4g}, max {s.max:.4g} ({s.pairs} pairs); seam / median = {s.ratio:.3f} "

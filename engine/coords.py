@@ -45,6 +45,19 @@ def strip_geometry(camera: Camera, width: int, height: int) -> tuple[float, floa
     return width * step, step
 
 
+def periodic_strip(period: float, width: int, zoom: float = 1.0, center: tuple[float, float] = (0.0, 0.0),
+                   yaw: float = 0.0) -> tuple[Camera, tuple[int, int]]:
+    """The cylinder strip of a model periodic along x (`Generator.period_x`): one turn is exactly its period
+    L, so no cross-fade (blend 0). The height follows from ``zoom`` (the frame fits the strip height at zoom
+    1: a turn is L * zoom / 2 heights), rounded to whole pixels, and the zoom is then adjusted so that
+    width * pixel step = L. Returns (camera, (width, height))."""
+    if not period > 0 or not zoom > 0 or width < 3:
+        raise ValueError(f"periodic strip: need period > 0, zoom > 0 and width >= 3 (got {period}, {zoom}, {width})")
+    height = max(2, min(width, round(2 * width / (period * zoom)) + 1))
+    exact = 2.0 * width / (period * (height - 1))
+    return Camera(center=center, zoom=exact, rotation=yaw, projection="cylinder", blend=0.0), (width, height)
+
+
 @dataclass(frozen=True)
 class WrapBlend:
     """The cross-faded columns of a cylinder strip within one grid (tile, band or column set).

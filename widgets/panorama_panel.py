@@ -73,6 +73,8 @@ class PanoramaPanel(QWidget):
         self._blend.setToolTip("Share of the strip width, at its right end, that fades into the content just "
                                "left of its start, so the right end runs on into the left end without a seam. "
                                "Each pixel there mixes two real renders; 0 % shows the hard seam.")
+        self._period: float | None = None
+        self._turn_tip, self._blend_tip = self._turn.toolTip(), self._blend.toolTip()
         for sig in (self._width.valueChanged, self._turn.valueChanged, self._yaw.valueChanged,
                     self._blend.valueChanged):
             sig.connect(lambda _v: self.settingsChanged.emit())
@@ -95,6 +97,23 @@ class PanoramaPanel(QWidget):
         layout.addLayout(controls)
         layout.addWidget(self.strip, 1)
         layout.addWidget(self._message)
+
+    def set_period(self, period: float | None) -> None:
+        """A model periodic along x (period in frame units) sets the turn itself: Turn and Blend are off."""
+        self._period = period
+        for box in (self._turn, self._blend):
+            box.setEnabled(period is None)
+        if period is None:
+            self._turn.setToolTip(self._turn_tip)
+            self._blend.setToolTip(self._blend_tip)
+        else:
+            own = (f"This model is periodic along x: one turn is its own period ({period:g} frame units), so "
+                   "the strip wraps exactly without a cross-fade; its length in heights follows the view's zoom.")
+            self._turn.setToolTip(own)
+            self._blend.setToolTip(own)
+
+    def period(self) -> float | None:
+        return self._period
 
     def settings(self) -> StripSettings:
         return StripSettings(self._width.value(), self._turn.value(), self._yaw.value(), self._blend.value() / 100.0)
