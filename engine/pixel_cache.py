@@ -55,7 +55,8 @@ def pan_offset(prev: RenderRequest, new: RenderRequest) -> tuple[int, int] | Non
     """(dx, dy) when `new` is `prev` moved by whole pixels (same size, zoom, rotation, style, full frame),
     else None. New pixel (x, y) then shows previous pixel (x + dx, y + dy)."""
     a, b = prev.camera, new.camera
-    if (prev.size != new.size or prev.style != new.style or prev.rect is not None or new.rect is not None
+    if (prev.size != new.size or prev.style != new.style or prev.precision != new.precision
+            or prev.rect is not None or new.rect is not None
             or prev.stride != 1 or new.stride != 1 or a.zoom != b.zoom or a.rotation != b.rotation
             or a.projection != "plane" or b.projection != "plane"):
         return None

@@ -117,6 +117,13 @@ class RenderService:
         """The current model (touch it only from jobs running on the engine thread)."""
         return self._gen
 
+    @staticmethod
+    def devices() -> list[tuple[str, str]]:
+        """(device name, label) of the devices this machine has, for a device menu (`available_devices`)."""
+        from engine.checkpoints import available_devices
+
+        return available_devices()
+
     # ------------------------------------------------------------------ requests
     def load(self, path: str, device: str = "auto", on_done: Callable[[LoadResult], None] | None = None,
              **options: Any) -> int:
@@ -260,6 +267,20 @@ class RenderService:
                 with self._cond:
                     self._running = None
 
+    @staticmethod
+    def _precision(g: Generator | None, mode: str) -> tuple[str, str | None]:
+        """The precision a render uses: the one asked for when this model renders accurately enough in it
+        (measured once per model), else float32 and the reason."""
+        if g is None or mode == "float32":
+            return "float32", None
+        from engine.precision import PrecisionError, check_precision
+
+        try:
+            check_precision(g, mode)
+        except PrecisionError as e:
+            return "float32", str(e)
+        return mode, None
+
     def _newer_waiting(self) -> bool:
         return self._pending is not None or self._stopped
 
@@ -272,6 +293,9 @@ class RenderService:
                 plan = self._pan.plan(g, dataclasses.replace(req, stride=1))
             if plan is not None:
                 passes = (1,)  # a whole-pixel pan renders only its strips: cheaper than any coarse pass
+        from engine.precision import use_precision  # torch: not imported until the first render
+
+        mode, note = self._precision(g, req.precision)
         for i, stride in enumerate(passes):
             last = i == len(passes) - 1
             if g is None:
@@ -286,7 +310,7 @@ class RenderService:
                             return
                         self._refining = token
                 try:  # callbacks run outside the block: a job they start inline (sync mode) stays exact
-                    with interactive_view(g, req.camera):
+                    with interactive_view(g, req.camera), use_precision(g, mode):
                         if stride == 1:
                             frame = self._pan.render(g, r, cancel=token, plan=plan)
                         else:
@@ -297,7 +321,9 @@ class RenderService:
                     if token is not None:
                         with self._cond:
                             self._refining = None
-                frame = dataclasses.replace(frame, epoch=self._epoch, final=last or frame.error is not None)
+                extra = {**frame.extra, "precision": mode, **({"precision_note": note} if note else {})}
+                frame = dataclasses.replace(frame, epoch=self._epoch, final=last or frame.error is not None,
+                                            extra=extra)
             item.on_frame(frame)
             if frame.error is not None or (not last and not self.sync and self._newer_waiting()):
                 return

@@ -113,6 +113,9 @@ class StyleSpec:
     ablate: tuple[str, ...] = ()
 
 
+PRECISIONS = ("float32", "tf32", "float16", "bfloat16")  # render arithmetic (engine.precision)
+
+
 @dataclass(frozen=True)
 class RenderRequest:
     """One render: style + camera + output size; ``rect`` (x, y, w, h) renders a sub-rectangle only."""
@@ -122,6 +125,7 @@ class RenderRequest:
     size: tuple[int, int]  # (width, height)
     rect: tuple[int, int, int, int] | None = None
     stride: int = 1  # progressive pass: render every stride-th pixel (1 = all)
+    precision: str = "float32"  # interactive frames may ask for less (engine.precision); refused -> float32
     epoch: int = 0
     id: int = field(default_factory=next_id)
 

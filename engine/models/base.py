@@ -61,6 +61,9 @@ class Generator(ABC):
         Latent width, style width and number of style rows (layers) in the family's own order.
     ablations : frozenset[str]
         The subset of ``{"embedding", "fourier"}`` this family can zero.
+    precision : str
+        What `synthesis` computes in: "float32" (the default), or "tf32" / "float16" / "bfloat16" set for a
+        block by `engine.precision.use_precision` after measuring it on this model.
     period_x : float | None
         L when the generator is periodic along x by construction (G(x + L, y) = G(x, y): a full turn, so a
         cylinder panorama of width L needs no cross-fade); None for a model trained on a plane.
@@ -69,6 +72,7 @@ class Generator(ABC):
     family: str = ""
     ablations: frozenset[str] = frozenset()
     period_x: float | None = None
+    precision: str = "float32"
 
     def __init__(self, device: torch.device | str, source: str) -> None:
         self.device = torch.device(device)
@@ -163,6 +167,8 @@ class Generator(ABC):
     # ----------------------------------------------------------------- public API
     @property
     def info(self) -> dict[str, Any]:
+        from engine.precision import available
+
         return {
             "family": self.family,
             "resolution": self.resolution,
@@ -174,6 +180,7 @@ class Generator(ABC):
             "source": self.source,
             "device": str(self.device),
             "period_x": self.period_x,
+            "precisions": list(available(self.device)),
         }
 
     @property
@@ -250,9 +257,11 @@ class Generator(ABC):
         ablate: Sequence[str] = (),
     ) -> torch.Tensor:
         """`synthesis` returning a tensor on the generator's device (for engine-internal callers)."""
+        from engine.precision import autocast
+
         wst, gt, wt, abl = self._checked_inputs(ws, grid, weights, noise, ablate)
-        with torch.inference_mode():
-            return self._synthesize(wst, gt, wt, noise, abl)
+        with torch.inference_mode(), autocast(self.device, self.precision):
+            return self._synthesize(wst, gt, wt, noise, abl).float()
 
     def _checked_inputs(self, ws: Any, grid: Any | None, weights: Any | None, noise: NoiseArg,
                         ablate: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None,

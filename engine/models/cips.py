@@ -26,6 +26,7 @@ from engine.models.layers import (
     DEMOD_EPS,
     SQRT2,
     EqualLinear,
+    full_precision,
     lrelu,
     lrelu_gain,
     modulated_per_pixel,
@@ -263,7 +264,8 @@ class CIPSNetwork(nn.Module):
         hid = self.cfg.hidden
         out = flat.new_zeros(flat.shape[0], 2 * hid)
         if "fourier" not in ablate:
-            out[:, :hid] = torch.sin(F.linear(flat, conv.weight[:, :, 0, 0], conv.bias))
+            with full_precision(flat.device):
+                out[:, :hid] = torch.sin(F.linear(flat, conv.weight[:, :, 0, 0], conv.bias))
         if "embedding" not in ablate:
             if emb_table is None:
                 emb_table = self.emb.input[0].permute(1, 2, 0).reshape(-1, hid)

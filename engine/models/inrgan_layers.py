@@ -9,6 +9,7 @@ import torch.nn.functional as F
 
 from engine.models.inrgan_config import FMMLayer, Fuser, ToRGB
 from engine.models.inrgan_mix import fmm_mixed, fmm_weight
+from engine.models.layers import full_precision
 from engine.models.row_blocks import by_blocks, rows_for
 
 NORM_EPS = 1e-8
@@ -105,8 +106,9 @@ def fuser_features(
     f: Fuser, xy: torch.Tensor, ij: torch.Tensor, ablate: frozenset[str]
 ) -> torch.Tensor:
     """[P, F] = sin(e), cos(e), const_embs at pixel ij; xy [P, 2] float32 (x right, y up), ij [P, 2] int."""
-    e = by_blocks(lambda a: a @ f.basis.t(), xy)
-    parts = [torch.sin(e)] + ([torch.cos(e)] if f.use_cosine else [])
+    with full_precision(xy.device):
+        e = by_blocks(lambda a: a @ f.basis.t(), xy)
+        parts = [torch.sin(e)] + ([torch.cos(e)] if f.use_cosine else [])
     if "fourier" in ablate:
         parts = [torch.zeros_like(p) for p in parts]
     r = f.const.shape[0]

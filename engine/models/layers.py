@@ -18,6 +18,12 @@ SQRT2 = math.sqrt(2.0)
 DEMOD_EPS = 1e-8
 
 
+def full_precision(device: torch.device) -> torch.autocast:
+    """Autocast off for a block: coordinate features (sines of arguments of tens of radians) lose whole uint8
+    levels in float16 / bfloat16, so they stay float32 while the layers after them may run reduced."""
+    return torch.autocast(device.type, enabled=False)
+
+
 def anchor_alone(lam: torch.Tensor) -> torch.Tensor:
     """For per-pixel anchor weights lam [P, K]: the anchor a pixel is alone (weight 1, the others 0), or -1
     for a blend: [P] long. Painted renders route a pixel by this, from its own weights only."""
