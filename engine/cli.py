@@ -52,7 +52,16 @@ def _add_style_camera(p: argparse.ArgumentParser) -> None:
     p.add_argument("--noise", choices=("none", "random"), default="none")
     p.add_argument("--ablate", choices=("embedding", "fourier"), action="append", default=[])
     p.add_argument("--device", default="auto", help="auto (CUDA, then MPS, then the CPU; default), cuda, mps or cpu")
+    _add_precision(p)
     p.add_argument("--out", type=Path, required=True, help="output file")
+
+
+def _add_precision(p: argparse.ArgumentParser) -> None:
+    from engine.precision import MAX_LEVELS, PRECISIONS
+
+    p.add_argument("--precision", choices=PRECISIONS, default="float32",
+                   help=f"arithmetic of the render (default float32). A reduced one is first measured on this model "
+                        f"against float32 and refused above {MAX_LEVELS:g} uint8 levels; tf32 needs a CUDA GPU")
 
 
 def _add_export_options(p: argparse.ArgumentParser) -> None:
@@ -87,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, required=True, help="video file (.mp4, .avi) or a folder for PNGs")
     p.add_argument("--checkpoint", help="override the keyframes file's checkpoint")
     p.add_argument("--device", default="auto", help="auto (the default), cuda, mps or cpu")
+    _add_precision(p)
     from engine.cli_analysis import add_parsers
 
     add_parsers(sub)
@@ -99,10 +109,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _load(args: argparse.Namespace) -> Generator:
+def _load(args: argparse.Namespace, checkpoint: str | None = None) -> Generator:
+    """The generator of ``checkpoint`` (default --checkpoint) on --device, set to --precision once measured."""
     from engine import load_generator
 
-    return load_generator(args.checkpoint, device=args.device if "device" in args else "cpu")
+    g = load_generator(checkpoint or args.checkpoint, device=args.device if "device" in args else "cpu")
+    mode = getattr(args, "precision", "float32")
+    if mode != "float32":
+        from engine.precision import PrecisionError, check_precision
+
+        try:
+            report = check_precision(g, mode)
+        except PrecisionError as e:
+            raise CliError(f"--precision: {e}") from None
+        g.precision = mode
+        print(f"precision {report.describe()}", file=sys.stderr)
+    return g
 
 
 def _np_load(path: Path, name: str) -> np.ndarray:
@@ -201,6 +223,9 @@ def cmd_info(args: argparse.Namespace) -> int:
     print(f"parameters:  {info['num_params']:,}")
     print(f"ablations:   {', '.join(info['ablations']) or 'none'}")
     print(f"device:      {info['device']} (--device {args.device})")
+    from engine.precision import available
+
+    print(f"precisions:  {', '.join(available(g.device))} (--precision; reduced ones are measured before use)")
     if info.get("period_x"):
         print(f"periodic:    along x, period {info['period_x']:g} frame units (a full turn: seamless panoramas)")
     emb = info.get("embedding")
@@ -213,14 +238,13 @@ def cmd_info(args: argparse.Namespace) -> int:
 def cmd_video(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from engine import load_generator
     from engine.video import export_video, spec_from_json
 
     try:
         spec = spec_from_json(args.keyframes.read_text())
     except OSError as e:
         raise CliError(f"{args.keyframes}: cannot read ({e.strerror or e})") from None
-    g = load_generator(args.checkpoint or spec.checkpoint, device=args.device)
+    g = _load(args, args.checkpoint or spec.checkpoint)
     with tqdm(total=spec.frame_count, unit="frame", file=sys.stderr) as bar:
         export_video(g, spec, args.out, progress=lambda done, total: bar.update(done - bar.n))
     print(f"wrote {args.out} ({spec.frame_count} frames, {spec.size[0]} x {spec.size[1]}, {spec.fps:g} fps)")
@@ -254,6 +278,8 @@ def _run_images(args: argparse.Namespace, tiled: bool) -> int:
     if cam.projection != "plane":  # plane recipes keep their established keys
         camera.update(projection=cam.projection, blend=cam.blend)
     fields.update(camera=camera, size=list(size), noise=noise, ablate=list(ablate), grid_file=str(args.grid) if grid is not None else None)
+    if g.precision != "float32":
+        fields["precision"] = g.precision
     if ext == ".npy":
         full = grid if grid is not None else camera_grid(cam, *size)
         wrap = wrap_blend(cam, *size) if grid is None else None
