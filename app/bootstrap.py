@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication
 
 from app.controller import Controller
 from app.main_window import MainWindow
-from app.settings import AppPaths, Settings
+from app.settings import AppPaths, Settings, valid_device_name
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -25,7 +25,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="main.py", description="Explore coordinate-based image generators.")
     p.add_argument("paths", nargs="*", help="a checkpoint to open (default: the last model or the embedded "
                    "generator), and optionally a .json session or .npy / .npz latents")
-    p.add_argument("--device", choices=("auto", "cuda", "cpu"), help="where the generator runs")
+    p.add_argument("--device", help="where the generator runs: auto, cuda (or cuda:N), mps or cpu")
     p.add_argument("--config-dir", type=Path, help="settings folder (default: the user's config dir)")
     p.add_argument("--data-dir", type=Path, help="autosave folder (default: the user's data dir)")
     return p.parse_args(list(argv))
@@ -38,6 +38,8 @@ def build(argv: Sequence[str] = ()) -> tuple[MainWindow, Controller]:
     paths = AppPaths(args.config_dir or defaults.config_dir, args.data_dir or defaults.data_dir)
     settings = Settings.load(paths.settings_file)
     if args.device:
+        if not valid_device_name(args.device):
+            raise SystemExit(f"--device: expected auto, cuda, cuda:N, mps or cpu, got {args.device!r}")
         settings.device = args.device
     window = MainWindow(thumb_size=settings.thumb_size)
     controller = Controller(window, settings, paths)

@@ -116,6 +116,8 @@ class Controller(QObject):
         window.filesDropped.connect(self.open_paths)
         window.closing.connect(self.close)
         self.models.modelChanged.connect(lambda info: self.view.set_model_available(True))
+        self.models.modelChanged.connect(lambda info: self.view.set_precisions_available(
+            list(info.get("precisions", ["float32"]))))
         self.models.loadFailed.connect(self._on_load_failed)
         self.view.set_model_available(False, NO_MODEL_HINT)
         if settings.geometry:

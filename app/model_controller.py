@@ -51,6 +51,7 @@ class ModelController(QObject):
         panel.openRequested.connect(self.open_dialog)
         panel.recentActivated.connect(self.load)
         panel.deviceChanged.connect(self._on_panel_device_changed)
+        panel.set_devices(client.service.devices())
         panel.set_device(settings.device)
         window.acts.open_model.triggered.connect(self.open_dialog)
         client.loadFinished.connect(self._on_load_finished)

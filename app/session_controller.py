@@ -14,6 +14,7 @@ from PySide6.QtGui import QImage
 from app import session as sessions
 from app.dialogs import PNG_FILTER, SESSION_FILTER, Dialogs
 from app.model_controller import DEFAULT, ModelController
+from app.settings import valid_device_name
 from engine.service import JobResult, render_job
 from engine.types import Frame, RenderRequest
 
@@ -114,7 +115,7 @@ class SessionController(QObject):
             self._pending = session  # that model is on its way (e.g. restoring while starting up)
         elif model_file and not _same(model_file, self.models.path):
             self._pending = session
-            self.models.load(model_file, session.device if session.device in ("auto", "cuda", "cpu") else None)
+            self.models.load(model_file, session.device if valid_device_name(session.device) else None)
         else:
             self._expected_hash = session.model_sha256 if model_file else ""
             self.apply(session)

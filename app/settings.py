@@ -8,6 +8,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, QStandardPaths
 
+from engine.types import PRECISIONS
+
 MAX_RECENT = 10
 VERSION = 1
 
@@ -32,6 +34,11 @@ class AppPaths:
         return cls(Path(config), Path(data))
 
 
+def valid_device_name(name: str) -> bool:
+    """auto, cpu, mps, cuda or cuda:N (whether the machine has it is the loader's question)."""
+    return name in ("auto", "cpu", "mps", "cuda") or (name.startswith("cuda:") and name[5:].isdigit())
+
+
 @dataclass
 class Settings:
     """Everything remembered between runs."""
@@ -40,6 +47,7 @@ class Settings:
     last_model: str = ""
     device: str = "auto"
     quality: float = 0.5
+    precision: str = "float32"  # interactive frames only; exports stay float32
     overlay: bool = True
     thumb_size: int = 56
     geometry: bytes = b""
@@ -75,10 +83,12 @@ class Settings:
                     setattr(s, f.name, type(default)(value))
             except (TypeError, ValueError, AttributeError):
                 pass
-        if s.device not in ("auto", "cuda", "cpu"):
+        if not valid_device_name(s.device):
             s.device = "auto"
         if not 0.25 <= s.quality <= 4.0:
             s.quality = 0.5
+        if s.precision not in PRECISIONS:
+            s.precision = "float32"
         return s
 
     def save(self, path: Path) -> None:

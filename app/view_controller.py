@@ -10,7 +10,7 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QTransform
 
 from app import camera_math as cm
-from engine.types import Camera, Frame, RenderRequest
+from engine.types import PRECISIONS, Camera, Frame, RenderRequest
 from widgets.view_panel import QUALITIES
 
 if TYPE_CHECKING:
@@ -29,6 +29,12 @@ WHEEL_MERGE_SECONDS = 0.6  # wheel notches closer than this are one undo step
 def to_qtransform(m: np.ndarray) -> QTransform:
     """2 x 3 affine (column-vector convention) -> QTransform (row-vector convention)."""
     return QTransform(m[0, 0], m[1, 0], m[0, 1], m[1, 1], m[0, 2], m[1, 2])
+
+
+PRECISION_LABELS = {"float32": "float32 (exact)", "tf32": "TF32 (CUDA)", "float16": "float16", "bfloat16": "bfloat16"}
+PRECISION_TIP = ("Arithmetic of the interactive frames; exports always render in float32. A reduced precision is "
+                 "first measured on the loaded model against float32 and refused, with a message, when it is "
+                 "more than 2 uint8 levels off. Reduced precision is a GPU speed-up; on the CPU it is slower.")
 
 
 class ViewController(QObject):
@@ -82,11 +88,23 @@ class ViewController(QObject):
             act.setData(q)
             act.triggered.connect(lambda _=False, q=q: self.set_quality(q))
             window.quality_menu.addAction(act)
+        window.quality_menu.addSection("Precision (interactive frames)")
+        self._precision_actions = QActionGroup(self)
+        for mode in PRECISIONS:
+            act = QAction(PRECISION_LABELS[mode], self._precision_actions)
+            act.setCheckable(True)
+            act.setData(mode)
+            act.setStatusTip(PRECISION_TIP)
+            act.setToolTip(PRECISION_TIP)
+            act.triggered.connect(lambda _=False, m=mode: self.set_precision(m))
+            window.quality_menu.addAction(act)
+        window.quality_menu.setToolTipsVisible(True)
         store.changed.connect(self._on_store_changed)
         client.frameReady.connect(self._on_frame_ready)
         client.renderFailed.connect(self._on_render_failed)
         client.busyChanged.connect(self._on_busy_changed)
         self.set_quality(settings.quality)
+        self.set_precision(settings.precision)
         self.set_overlay(settings.overlay)
         self._push_camera(self.camera)
 
@@ -109,7 +127,8 @@ class ViewController(QObject):
         return cm.widget_to_frame(camera or self.camera, self.render_size(), (max(w, 1.0), max(h, 1.0)))
 
     def current_request(self) -> RenderRequest:
-        return RenderRequest(self.store.state.style(), self.camera, self.render_size(), epoch=self.client.epoch)
+        return RenderRequest(self.store.state.style(), self.camera, self.render_size(),
+                             precision=self.settings.precision, epoch=self.client.epoch)
 
     def set_model_available(self, available: bool, message: str = "") -> None:
         self.has_model = available
@@ -139,6 +158,21 @@ class ViewController(QObject):
             act.setChecked(act.data() == quality)
         self._push_camera(self.camera)
         self.schedule_render()
+
+    def set_precision(self, mode: str) -> None:
+        """Arithmetic of interactive frames (exports stay float32); the engine measures a reduced one on the
+        model first and renders float32 with a message when it is refused (`_on_frame_ready`)."""
+        self.settings.precision = mode if mode in PRECISIONS else "float32"
+        for act in self._precision_actions.actions():
+            act.setChecked(act.data() == self.settings.precision)
+        self.schedule_render()
+
+    def set_precisions_available(self, modes: list[str]) -> None:
+        """Enable the precisions the model's device has (the others stay listed, greyed out)."""
+        for act in self._precision_actions.actions():
+            act.setEnabled(act.data() in modes)
+        if self.settings.precision not in modes:
+            self.set_precision("float32")
 
     def set_overlay(self, on: bool) -> None:
         self.settings.overlay = on
@@ -218,7 +252,13 @@ class ViewController(QObject):
             self.last_final = (frame, request)
         w, h = request.size
         what = f"{w}×{h}" if frame.stride == 1 else f"1/{frame.stride} preview"
-        self.window.time_label.setText(f"{frame.seconds * 1000:.0f} ms · {what}")
+        used = frame.extra.get("precision", "float32")
+        self.window.time_label.setText(f"{frame.seconds * 1000:.0f} ms · {what}"
+                                       + ("" if used == "float32" else f" · {used}"))
+        note = frame.extra.get("precision_note")
+        if note and self.settings.precision != "float32":  # refused: say why once, show float32 as chosen
+            self.set_precision("float32")
+            self.window.show_status(f"Rendering in float32: {note}", error=True)
 
     def _on_render_failed(self, message: str) -> None:
         self.window.show_status(f"Render failed: {message}", error=True)

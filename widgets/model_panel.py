@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-DEVICES = (("auto", "Auto (CUDA if available)"), ("cuda", "CUDA"), ("cpu", "CPU"))
+DEVICES = (("auto", "Auto (CUDA, then MPS, then CPU)"), ("cpu", "CPU"))  # until `set_devices` lists the machine's
 FIELDS = (("family", "Family"), ("resolution", "Resolution"), ("dims", "z / w dims"),
           ("num_ws", "Style layers"), ("params", "Parameters"), ("device", "Running on"))
 
@@ -38,7 +38,7 @@ class ModelPanel(QWidget):
     recentActivated(path: str)
         A recent file was chosen.
     deviceChanged(device: str)
-        "auto", "cuda" or "cpu" was picked.
+        A device name was picked: "auto", "cuda" (or "cuda:N"), "mps" or "cpu".
     """
 
     openRequested = Signal()
@@ -137,6 +137,20 @@ class ModelPanel(QWidget):
             item.setToolTip(path)
             item.setData(Qt.ItemDataRole.UserRole, path)
             self._recent.addItem(item)
+
+    def set_devices(self, devices: list[tuple[str, str]]) -> None:
+        """The device menu: (name, label) pairs; the current choice stays when it is still listed."""
+        current = self.device()
+        with QSignalBlocker(self._device):
+            self._device.clear()
+            for key, text in devices:
+                self._device.addItem(text, key)
+            index = self._device.findData(current)
+            self._device.setCurrentIndex(max(index, 0))
+
+    def devices(self) -> list[str]:
+        """The device names the menu offers, in order."""
+        return [str(self._device.itemData(i)) for i in range(self._device.count())]
 
     def set_device(self, device: str) -> None:
         index = self._device.findData(device)

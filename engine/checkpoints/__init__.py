@@ -46,6 +46,23 @@ def resolve_device(device: str | None) -> torch.device:
         raise ValueError(f"device: unknown device {device!r} (use cpu, cuda or auto)") from None
 
 
+def available_devices() -> list[tuple[str, str]]:
+    """(name for `resolve_device`, label) of every device this machine has: auto first, then each CUDA GPU,
+    Apple's MPS, and the CPU."""
+    import torch
+
+    out = [("auto", "Auto (CUDA, then MPS, then CPU)")]
+    if torch.cuda.is_available():
+        n = torch.cuda.device_count()
+        for i in range(n):
+            out.append((f"cuda:{i}" if n > 1 else "cuda", f"CUDA: {torch.cuda.get_device_name(i)}"))
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        out.append(("mps", "Apple GPU (MPS)"))
+    out.append(("cpu", "CPU"))
+    return out
+
+
 def sniff(path: Path) -> str:
     """'torch-zip', 'safetensors', 'pickle' or 'unknown', from the first bytes of the file."""
     with open(path, "rb") as f:

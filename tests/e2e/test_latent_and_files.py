@@ -102,6 +102,24 @@ def test_device_switch_reloads_and_keeps_the_view(qtbot: Any, gui: GuiApp) -> No
     assert c.store.state.camera == camera and gui.final_request().epoch == epoch + 1
 
 
+def test_precision_menu_refuses_an_inaccurate_mode_and_lists_devices(qtbot: Any, gui: GuiApp) -> None:
+    c, w = gui.controller, gui.window
+    names = [a.text() for a in w.quality_menu.actions()]
+    assert "float32 (exact)" in names and "bfloat16" in names
+    assert w.model_panel.devices() == ["auto", "cpu"]  # this machine: no CUDA, no MPS
+    before = gui.frame().copy()
+    tf32 = next(a for a in w.quality_menu.actions() if a.text() == "TF32 (CUDA)")
+    assert not tf32.isEnabled()  # this machine has no CUDA: listed, greyed out
+    bf16 = next(a for a in w.quality_menu.actions() if a.text() == "bfloat16")
+    bf16.trigger()
+    assert c.settings.precision == "bfloat16" and c.view.current_request().precision == "bfloat16"
+    qtbot.waitUntil(lambda: c.settings.precision == "float32", timeout=WAIT)  # refused by the measurement
+    assert "Rendering in float32: bfloat16 is not accurate enough" in w.statusBar().currentMessage()
+    qtbot.waitUntil(gui.view_is_final, timeout=WAIT)
+    assert np.array_equal(gui.frame(), before) and gui.final_request().precision == "float32"
+    assert next(a for a in w.quality_menu.actions() if a.text() == "float32 (exact)").isChecked()
+
+
 def test_dropping_files_opens_them_by_kind(qtbot: Any, gui: GuiApp, tmp_path: Path, fixtures: Path) -> None:
     np.save(tmp_path / "latent.npy", z_from_seed(5, 40)[None])
     mime = QMimeData()
