@@ -41,7 +41,8 @@ def image_export(style: StyleSpec, camera: Camera, size: tuple[int, int], out: s
 
 
 def video_export(keyframes_json: str, out: str) -> Job:
-    """Render a keyframes document (engine/video.py's format) to .mp4 / .avi or a folder of PNGs."""
+    """Render a keyframes document (engine/video.py's format) to a video file (.mp4 / .webm / .mkv / .avi) or a
+    folder of PNGs."""
 
     def run(g: Generator | None, token: CancelToken, progress: Callable[[float], None]) -> dict[str, Any]:
         if g is None:

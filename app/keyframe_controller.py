@@ -27,7 +27,8 @@ if TYPE_CHECKING:
     from engine.service import JobResult
 
 DEFAULT_STEP = 2.0  # seconds between a new keyframe and the previous one
-VIDEO_FILTERS = {"mp4": "MP4 video (*.mp4)", "avi": "AVI video (*.avi)"}
+VIDEO_FILTERS = {"mp4": "MP4 video (*.mp4)", "webm": "WebM video (*.webm)", "mkv": "Matroska video (*.mkv)",
+                 "avi": "AVI video (*.avi)"}
 
 
 class KeyframeController(QObject):

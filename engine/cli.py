@@ -91,9 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_style_camera(p)
     p.set_defaults(projection="cylinder")
     _add_export_options(p)
-    p = sub.add_parser("video", help="render a keyframes .json to .mp4 / .avi or a folder of PNG frames")
+    p = sub.add_parser("video", help="render a keyframes .json to .mp4 (H.264) / .webm (VP9) / .mkv / .avi or a "
+                                     "folder of PNG frames")
     p.add_argument("keyframes", type=Path, help="keyframes file (format inr-explorer-keyframes)")
-    p.add_argument("--out", type=Path, required=True, help="video file (.mp4, .avi) or a folder for PNGs")
+    p.add_argument("--out", type=Path, required=True,
+                   help="video file (.mp4, .webm, .mkv, .avi) or a folder for PNGs; the recipe goes into its metadata")
+    p.add_argument("--crf", type=int, default=18, help="H.264 / VP9 quality: lower is better (default 18: visually "
+                   "lossless; 23 is x264's default)")
     p.add_argument("--checkpoint", help="override the keyframes file's checkpoint")
     p.add_argument("--device", default="auto", help="auto (the default), cuda, mps or cpu")
     _add_precision(p)
@@ -246,7 +250,7 @@ def cmd_video(args: argparse.Namespace) -> int:
         raise CliError(f"{args.keyframes}: cannot read ({e.strerror or e})") from None
     g = _load(args, args.checkpoint or spec.checkpoint)
     with tqdm(total=spec.frame_count, unit="frame", file=sys.stderr) as bar:
-        export_video(g, spec, args.out, progress=lambda done, total: bar.update(done - bar.n))
+        export_video(g, spec, args.out, progress=lambda done, total: bar.update(done - bar.n), crf=args.crf)
     print(f"wrote {args.out} ({spec.frame_count} frames, {spec.size[0]} x {spec.size[1]}, {spec.fps:g} fps)")
     return 0
 

@@ -1,14 +1,15 @@
 """Video export: keyframes of (camera, style) interpolated over time, rendered frame by frame.
 
-Written with OpenCV's VideoWriter (.mp4: H.264 when the OpenCV build has it, else MPEG-4 Part 2 'mp4v';
-.avi: MJPG) or as a PNG sequence (``--out frames/`` or a name containing ``%05d``). Cancel or an error
-leaves no partial video.
+Written with PyAV (FFmpeg's encoders, shipped in its wheels): .mp4 / .mkv as H.264 (yuv420p, CRF), .webm as
+VP9, .avi as MJPEG, with the recipe in the container metadata; or as a PNG sequence (``--out frames/`` or a
+name containing ``%05d``), the recipe in each PNG. Cancel or an error leaves no partial video.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from fractions import Fraction
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from engine.renderer import CancelToken, render_camera, to_uint8
-from engine.serialize import camera_from_json, style_from_json
+from engine.serialize import camera_from_json, camera_to_json, style_from_json, style_to_json
 from engine.styles import sample_masks
 from engine.types import Anchor, Camera, FrozenArray, StyleSpec
 
@@ -186,61 +187,151 @@ def render_frame(g: Generator, spec: VideoSpec, index: int, cancel: CancelToken 
     return to_uint8(render_camera(g, style, cam, spec.size, cancel=cancel)[0])
 
 
-class _FrameSink:
-    """Where frames go: an OpenCV video file (temp then rename) or numbered PNGs in a folder."""
+# container suffix -> (encoder, pixel format, options); PyAV's wheels ship these encoders
+CODECS: dict[str, tuple[str, str, dict[str, str]]] = {
+    ".mp4": ("libx264", "yuv420p", {"preset": "medium"}),  # H.264: plays in browsers and players
+    ".mkv": ("libx264", "yuv420p", {"preset": "medium"}),
+    ".webm": ("libvpx-vp9", "yuv420p", {"row-mt": "1", "b": "0"}),
+    ".avi": ("mjpeg", "yuvj420p", {}),
+}
+DEFAULT_CRF = 18  # visually lossless for H.264 / VP9 at these sizes
+METADATA_KEY = "comment"  # the recipe (JSON) in the container's metadata; MP4 stores it as ©cmt
 
-    def __init__(self, out: Path, size: tuple[int, int], fps: float) -> None:
+
+def open_encoder(out: Path, size: tuple[int, int], fps: float, crf: int = DEFAULT_CRF,
+                 metadata: dict[str, str] | None = None) -> tuple[Any, Any]:
+    """(container, stream) writing ``out`` with the suffix's encoder (`CODECS`). Odd sizes are padded to
+    even by the caller (4:2:0 chroma needs even sides). A missing encoder is an OSError that says so."""
+    import av
+
+    spec = CODECS.get(out.suffix.lower())
+    if spec is None:
+        raise ValueError(f"out: unsupported video type {out.suffix!r} (use {', '.join(CODECS)}, or a folder for PNGs)")
+    codec, pix, options = spec
+    try:
+        av.codec.Codec(codec, "w")
+    except Exception:  # av.codec.codec.UnknownCodecError: this build has no such encoder
+        raise OSError(f"{out}: this PyAV build has no {codec} encoder for {out.suffix} "
+                      "(write another video type or a PNG sequence to a folder)") from None
+    container = av.open(str(out), mode="w", format={".mkv": "matroska"}.get(out.suffix.lower()))
+    try:
+        stream = container.add_stream(codec, rate=Fraction(fps).limit_denominator(1001))
+        stream.width, stream.height = even(size[0]), even(size[1])
+        stream.pix_fmt = pix
+        opts = dict(options)
+        if codec != "mjpeg":
+            opts["crf"] = str(int(crf))
+        else:
+            stream.codec_context.qmin = stream.codec_context.qmax = 2  # near-lossless MJPEG
+        stream.options = opts
+        for k, v in (metadata or {}).items():
+            container.metadata[k] = v
+    except BaseException:
+        container.close()
+        raise
+    return container, stream
+
+
+def even(n: int) -> int:
+    return n + (n & 1)
+
+
+class _FrameSink:
+    """Where frames go: a video file through PyAV (temp then rename) or numbered PNGs in a folder."""
+
+    def __init__(self, out: Path, size: tuple[int, int], fps: float, crf: int = DEFAULT_CRF,
+                 recipe: dict[str, Any] | None = None) -> None:
         self.out = out
         self.pattern: str | None = None
-        self.writer: Any = None
+        self.container: Any = None
         self.written: list[Path] = []
+        self.recipe = recipe
         if out.suffix == "" or "%" in out.name:
             folder = out if out.suffix == "" else out.parent
             folder.mkdir(parents=True, exist_ok=True)
             self.pattern = str(out / "frame_%05d.png") if out.suffix == "" else str(out)
             return
-        import cv2
-
         self.tmp = out.with_name(f".{out.stem}.part{out.suffix}")
-        codecs = {".mp4": ("avc1", "mp4v"), ".avi": ("MJPG",), ".mkv": ("MJPG",)}.get(out.suffix.lower())
-        if codecs is None:
-            raise ValueError(f"out: unsupported video type {out.suffix!r} (use .mp4, .avi, or a folder for PNGs)")
-        for code in codecs:
-            w = cv2.VideoWriter(str(self.tmp), cv2.VideoWriter_fourcc(*code), fps, size)
-            if w.isOpened():
-                self.writer, self.codec = w, code
-                break
-        if self.writer is None:
-            raise OSError(f"{out}: OpenCV cannot write {out.suffix} here (write a PNG sequence to a folder)")
+        meta = {METADATA_KEY: json.dumps(recipe, separators=(",", ":"))} if recipe else None
+        self.container, self.stream = open_encoder(self.tmp, size, fps, crf, meta)
+        self.codec = self.stream.codec_context.name
 
     def add(self, rgb: np.ndarray, index: int) -> None:
         if self.pattern is not None:
             from PIL import Image
 
             path = Path(self.pattern % index)
-            Image.fromarray(rgb).save(path)
+            info = None
+            if self.recipe:
+                from PIL.PngImagePlugin import PngInfo
+
+                info = PngInfo()
+                info.add_text("inr-explorer-recipe", json.dumps({**self.recipe, "frame": index}))
+            Image.fromarray(rgb).save(path, pnginfo=info)
             self.written.append(path)
-        else:
-            self.writer.write(np.ascontiguousarray(rgb[..., ::-1]))
+            return
+        import av
+
+        h, w = rgb.shape[:2]
+        if (h | w) & 1:  # 4:2:0 needs even sides: repeat the last row / column
+            rgb = np.pad(rgb, ((0, h & 1), (0, w & 1), (0, 0)), mode="edge")
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+        for packet in self.stream.encode(frame):
+            self.container.mux(packet)
 
     def finish(self) -> None:
-        if self.writer is not None:
-            self.writer.release()
+        if self.container is not None:
+            for packet in self.stream.encode():  # flush the encoder's delayed frames
+                self.container.mux(packet)
+            self.container.close()
+            self.container = None
             self.tmp.replace(self.out)
 
     def abort(self) -> None:
-        if self.writer is not None:
-            self.writer.release()
+        if self.container is not None:
+            try:
+                self.container.close()
+            except Exception:  # closing a half-written file can fail too; the file goes anyway
+                pass
+            self.container = None
             self.tmp.unlink(missing_ok=True)
         for p in self.written:
             p.unlink(missing_ok=True)
 
 
+def read_video_recipe(path: str | Path) -> dict[str, Any] | None:
+    """The recipe a video export stored in its container metadata (None when it has none)."""
+    import av
+
+    with av.open(str(path)) as c:  # Matroska / WebM store tag names upper-case
+        text = next((v for k, v in c.metadata.items() if k.lower() == METADATA_KEY), None)
+    if not text:
+        return None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError:
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+def spec_to_json(spec: VideoSpec) -> dict[str, Any]:
+    """The keyframes document of a spec (what `spec_from_json` reads)."""
+    return {"format": FORMAT, "checkpoint": spec.checkpoint, "size": list(spec.size), "fps": spec.fps,
+            "easing": spec.easing, "keyframes": [{"time": k.time, "camera": camera_to_json(k.camera),
+                                                  "style": style_to_json(k.style)} for k in spec.keyframes]}
+
+
 def export_video(g: Generator, spec: VideoSpec, out: str | Path, cancel: CancelToken | None = None,
-                 progress: Callable[[int, int], None] | None = None) -> Path:
-    """Render every frame of ``spec`` to ``out``; returns the path (the folder for PNG sequences)."""
+                 progress: Callable[[int, int], None] | None = None, crf: int = DEFAULT_CRF) -> Path:
+    """Render every frame of ``spec`` to ``out``; returns the path (the folder for PNG sequences).
+
+    The recipe (model path and hash, the keyframes document) goes into the container's metadata, or into
+    each PNG of a sequence. ``crf``: the H.264 / VP9 quality (lower is better; 18 is visually lossless).
+    """
+    from engine.export import make_recipe
+
     out = Path(out)
-    sink = _FrameSink(out, spec.size, spec.fps)
+    sink = _FrameSink(out, spec.size, spec.fps, crf, make_recipe(g, video=spec_to_json(spec)))
     try:
         for i in range(spec.frame_count):
             if cancel is not None:

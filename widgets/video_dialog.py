@@ -18,7 +18,8 @@ from PySide6.QtWidgets import (
 
 from widgets.export_form import ExportFormDialog, pair_row
 
-OUTPUTS = (("MP4 video (.mp4)", "mp4"), ("AVI video, Motion JPEG (.avi)", "avi"),
+OUTPUTS = (("MP4 video, H.264 (.mp4): plays in browsers and players", "mp4"), ("WebM video, VP9 (.webm)", "webm"),
+           ("Matroska video, H.264 (.mkv)", "mkv"), ("AVI video, Motion JPEG (.avi)", "avi"),
            ("PNG sequence (a folder of frames)", "png"))
 SIZE_FACTORS = (0.5, 1.0, 2.0)
 
