@@ -7,11 +7,12 @@ name containing ``%05d``), the recipe in each PNG. Cancel or an error leaves no 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
-from fractions import Fraction
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -210,7 +211,7 @@ def open_encoder(out: Path, size: tuple[int, int], fps: float, crf: int = DEFAUL
     codec, pix, options = spec
     try:
         av.codec.Codec(codec, "w")
-    except Exception:  # av.codec.codec.UnknownCodecError: this build has no such encoder
+    except av.codec.codec.UnknownCodecError:  # this build has no such encoder
         raise OSError(f"{out}: this PyAV build has no {codec} encoder for {out.suffix} "
                       "(write another video type or a PNG sequence to a folder)") from None
     container = av.open(str(out), mode="w", format={".mkv": "matroska"}.get(out.suffix.lower()))
@@ -289,10 +290,10 @@ class _FrameSink:
 
     def abort(self) -> None:
         if self.container is not None:
-            try:
+            import av
+
+            with contextlib.suppress(OSError, av.error.FFmpegError):  # a half-written file may not close
                 self.container.close()
-            except Exception:  # closing a half-written file can fail too; the file goes anyway
-                pass
             self.container = None
             self.tmp.unlink(missing_ok=True)
         for p in self.written:
