@@ -152,16 +152,17 @@ class ExportController(QObject):
         problem = ""
         if ext not in (".png", ".tif", ".tiff"):
             problem = "Use a .png or .tif file name."
-        elif ext != ".png" and opts.bits != 8:
-            problem = "TIFF export writes 8 bits per channel; use PNG for 16 bits."
+        elif ext == ".png" and opts.pyramid:
+            problem = "Only TIFF exports have reduced levels; use a .tif file name."
         problem = problem or writable_target(path) or ("Another export is still running." if self.busy else "")
         if problem:
             self.dialog.set_error(problem)
             return False
         self._last_dir = os.path.dirname(path)
         size = (opts.width, opts.height)
-        job = export_jobs.image_export(request.style, request.camera, size, path, opts.bits)
-        text = f"Exporting {os.path.basename(path)} ({size[0]} × {size[1]}, {opts.bits} bit)"
+        job = export_jobs.image_export(request.style, request.camera, size, path, opts.bits, pyramid=opts.pyramid)
+        text = f"Exporting {os.path.basename(path)} ({size[0]} × {size[1]}, {opts.bits} bit" + \
+            (", pyramid)" if opts.pyramid else ")")
         self.run(job, "Export Image", text, "Exporting", lambda r: self._on_image_done(r, path))
         return True
 

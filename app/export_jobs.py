@@ -20,8 +20,9 @@ if TYPE_CHECKING:
 
 
 def image_export(style: StyleSpec, camera: Camera, size: tuple[int, int], out: str, bits: int = 8,
-                 journal: bool | None = None) -> Job:
-    """Render ``style`` through ``camera`` at ``size`` in row bands into ``out`` (.png 8/16 bit, .tif).
+                 journal: bool | None = None, pyramid: bool = False) -> Job:
+    """Render ``style`` through ``camera`` at ``size`` in row bands into ``out`` (.png or tiled .tif, 8/16 bit;
+    ``pyramid``: a TIFF with reduced levels).
 
     The engine's writer is atomic: cancel or an error leaves no file and an existing ``out`` untouched.
     The recipe (checkpoint hash, camera, full style) goes into the file's text chunk.
@@ -34,7 +35,8 @@ def image_export(style: StyleSpec, camera: Camera, size: tuple[int, int], out: s
                              bits=bits)
         path = export_image(g, spec_styles(g, style), out, size, camera=camera, noise=style.noise,
                             ablate=style.ablate, recipe=recipe, bits=bits, cancel=token,
-                            progress=lambda done, total: progress(done / total), journal=journal)
+                            progress=lambda done, total: progress(done / total), journal=journal,
+                            pyramid=pyramid)
         return str(path)
 
     return run

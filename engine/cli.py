@@ -65,7 +65,9 @@ def _add_precision(p: argparse.ArgumentParser) -> None:
 
 
 def _add_export_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--bits", type=int, choices=(8, 16), default=8, help="bits per channel (PNG)")
+    p.add_argument("--bits", type=int, choices=(8, 16), default=8, help="bits per channel (PNG and TIFF)")
+    p.add_argument("--pyramid", action="store_true",
+                   help="TIFF: add reduced levels (each half the size, as SubIFDs) so viewers open gigapixel images")
     p.add_argument("--tile-pixels", type=int, default=128 * 128, help="pixels per tile (memory bound)")
     p.add_argument("--journal", choices=("auto", "on", "off"), default="auto",
                    help="keep finished tiles beside the target so a rerun resumes (auto: from 2048² pixels)")
@@ -312,6 +314,7 @@ def _run_images(args: argparse.Namespace, tiled: bool) -> int:
             export_image(g, lambda gr, i=i: (ws[i:i + 1], None), target, size, camera=cam, grid=grid,
                          noise=noise, ablate=ablate, recipe=recipe, bits=getattr(args, "bits", 8),
                          progress=progress, tile_pixels=getattr(args, "tile_pixels", 128 * 128),
+                         pyramid=getattr(args, "pyramid", False),
                          journal={"on": True, "off": False}.get(getattr(args, "journal", "auto")))
         finally:
             if bar is not None:

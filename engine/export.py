@@ -55,12 +55,13 @@ def to_uint16(rgb: np.ndarray) -> np.ndarray:
     return x.astype(np.uint16).transpose(1, 2, 0)
 
 
-def check_space(out: Path, width: int, height: int, journal: bool) -> None:
+def check_space(out: Path, width: int, height: int, journal: bool, bits: int = 8, pyramid: bool = False) -> None:
     """Refuse before rendering when the target directory cannot possibly hold the result."""
     free = shutil.disk_usage(out.parent if str(out.parent) else ".").free
-    raw = width * height * 3
-    # TIFF is stored raw; PNG compresses, so only refuse when not even a strongly compressed file fits
-    need = (raw if out.suffix.lower() in (".tif", ".tiff") else raw // 20) + (raw if journal else 0)
+    raw = width * height * 3 * bits // 8
+    # both compress, so only refuse when not even a strongly compressed file fits; a pyramid's levels
+    # (a third of the raw size) wait in a scratch file beside the target until the full level is written
+    need = raw // 20 + (raw // 3 if pyramid else 0) + (raw if journal else 0)
     if free < need:
         raise OSError(f"{out.parent}: not enough free space ({free / 1e9:.2f} GB free, about "
                       f"{need / 1e9:.2f} GB needed)")
@@ -126,8 +127,10 @@ def export_image(
     progress: Callable[[int, int], None] | None = None,
     tile_pixels: int = TILE_PIXELS,
     journal: bool | None = None,
+    pyramid: bool = False,
 ) -> Path:
-    """Render ``size`` = (W, H) in row bands and stream them to ``out`` (.png 8/16 bit, .tif).
+    """Render ``size`` = (W, H) in row bands and stream them to ``out`` (.png or tiled .tif, 8/16 bit;
+    ``pyramid``: the TIFF gets reduced levels for viewers of gigapixel images).
 
     Equal to an untiled render (cylinder strips with their wrap cross-fade); memory is bounded by one band.
     Cancel, Ctrl+C or an error leaves no partial file and an existing ``out`` untouched.
@@ -150,17 +153,17 @@ def export_image(
 
     out = Path(out)
     use_journal = width * height >= JOURNAL_MIN_PIXELS if journal is None else journal
-    check_space(out, width, height, use_journal)
+    check_space(out, width, height, use_journal, bits, pyramid)
     text = {RECIPE_KEY: json.dumps(recipe)} if recipe is not None else None
     convert = to_uint16 if bits == 16 else to_uint8
     jr = None
     if use_journal:
-        key = json.dumps([recipe, width, height, bits, tile_pixels, str(noise), list(ablate),
+        key = json.dumps([recipe, width, height, bits, tile_pixels, str(noise), list(ablate), pyramid,
                           None if grid is None else hashlib.sha1(grid.tobytes()).hexdigest(),
                           None if camera is None else repr(camera)], sort_keys=True, default=str)
         jr = Journal(out, hashlib.sha256(key.encode()).hexdigest())
     _remove_stale_parts(out)
-    with open_writer(out, width, height, text, bits) as writer:
+    with open_writer(out, width, height, text, bits, pyramid) as writer:
         for y0, rows in bands(height, width, tile_pixels):
             band = jr.get(y0, rows, width) if jr is not None else None
             if cancel is not None:

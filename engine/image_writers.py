@@ -6,10 +6,13 @@ temporary file and leaves an existing target untouched.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import queue
 import struct
 import tempfile
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
@@ -88,7 +91,8 @@ class ImageWriter:
 
 
 class PngWriter(ImageWriter):
-    """Streaming RGB PNG, 8 or 16 bits per channel (rows as uint8 or uint16), text chunks first."""
+    """Streaming RGB PNG, 8 or 16 bits per channel (rows as uint8 or uint16), text chunks first, each row
+    filtered (`filter_rows`) before deflate. No library streams PNG with bounded memory, hence this one."""
 
     def __init__(self, path: str | Path, width: int, height: int, text: dict[str, str] | None = None,
                  bits: int = 8) -> None:
@@ -96,6 +100,7 @@ class PngWriter(ImageWriter):
         if bits not in (8, 16):
             raise ValueError(f"bits: expected 8 or 16, got {bits}")
         self.bits = bits
+        self._prev = np.zeros(width * 3 * bits // 8, np.uint8)  # the row above the first is zeros
         self._z = zlib.compressobj(6)
         f = self._out.file
         f.write(PNG_SIGNATURE)
@@ -111,7 +116,8 @@ class PngWriter(ImageWriter):
     def _write(self, rows: np.ndarray) -> None:
         dtype = ">u2" if self.bits == 16 else np.uint8
         data = np.ascontiguousarray(rows.astype(dtype)).reshape(rows.shape[0], -1).view(np.uint8)
-        raw = np.concatenate([np.zeros((rows.shape[0], 1), np.uint8), data], axis=1)  # filter 0 per row
+        raw = filter_rows(data, self._prev, 3 * self.bits // 8)
+        self._prev = data[-1].copy()
         out = self._z.compress(raw.tobytes())
         if out:
             self._chunk(b"IDAT", out)
@@ -121,61 +127,212 @@ class PngWriter(ImageWriter):
         self._chunk(b"IEND", b"")
 
 
-class TiffWriter(ImageWriter):
-    """Streaming uncompressed RGB TIFF (8 bit): pixel data right after the header, the IFD written at the end.
+def filter_rows(data: np.ndarray, prev: np.ndarray, bpp: int) -> np.ndarray:
+    """PNG scanline filtering of rows (uint8 [n, L], the row above them ``prev`` [L]) with ``bpp`` bytes per
+    pixel: each row takes the filter (None, Sub, Up, Average, Paeth) whose output has the smallest sum of
+    absolute signed bytes (the PNG spec's suggested heuristic); returns [n, 1 + L] with the type bytes."""
+    x = data.astype(np.int16)
+    b = np.concatenate([prev[None], data[:-1]]).astype(np.int16)  # above
+    a = np.zeros_like(x)  # left
+    a[:, bpp:] = x[:, :-bpp]
+    c = np.zeros_like(x)  # above-left
+    c[:, bpp:] = b[:, :-bpp]
+    p = a + b - c
+    pa, pb, pc = np.abs(p - a), np.abs(p - b), np.abs(p - c)
+    paeth = np.where((pa <= pb) & (pa <= pc), a, np.where(pb <= pc, b, c))
+    cands = np.stack([x, x - a, x - b, x - ((a + b) >> 1), x - paeth]) & 0xFF  # types 0..4, mod 256
+    score = np.abs(((cands + 128) & 0xFF) - 128).sum(axis=2)  # [5, n]
+    best = score.argmin(axis=0)
+    out = np.empty((data.shape[0], data.shape[1] + 1), np.uint8)
+    out[:, 0] = best
+    out[:, 1:] = cands[best, np.arange(data.shape[0])]
+    return out
 
-    Classic TIFF has 32-bit offsets; an image whose data passes ``CLASSIC_MAX_BYTES`` is written as BigTIFF
-    (version 43, 64-bit offsets), which libtiff, tifffile, GDAL and most viewers read. ``big`` forces either.
+
+class TiffWriter(ImageWriter):
+    """Streaming tiled, deflate-compressed RGB TIFF (8 or 16 bit) through tifffile, optionally a pyramid.
+
+    Rows arrive in bands; every `TILE` rows make one row of tiles, handed to tifffile (which writes tiles as
+    an iterator yields them) on a writer thread through a queue of at most two tile rows, so memory stays
+    bounded by a few tile rows whatever the size. BigTIFF (64-bit offsets) when the raw data could pass
+    4 GB. ``pyramid``: reduced levels (each half the previous, 2 x 2 box filter, down to one tile) as
+    SubIFDs of the first page, the layout viewers (QuPath, OpenSlide-style readers, GDAL overviews) open
+    gigapixel images by; the levels are built while the rows stream, in a temporary memory-mapped file
+    beside the target. The recipe is the ImageDescription.
     """
 
-    CLASSIC_MAX_BYTES = 2**32 - 2**20  # room for the IFD and description below the 4 GB offset limit
+    TILE = 256
+    CLASSIC_MAX_BYTES = 2**32 - 2**25  # below this much raw data a classic TIFF's 32-bit offsets suffice
 
     def __init__(self, path: str | Path, width: int, height: int, text: dict[str, str] | None = None,
-                 big: bool | None = None) -> None:
-        super().__init__(path, width, height, text)
-        self.big = width * height * 3 > self.CLASSIC_MAX_BYTES if big is None else big
-        header = b"II+\0" + struct.pack("<HHQ", 8, 0, 0) if self.big else b"II*\0" + struct.pack("<I", 0)
-        self._out.file.write(header)  # first-IFD offset patched in _finish
+                 bits: int = 8, pyramid: bool = False, compression_level: int = 6) -> None:
+        import threading
 
+        super().__init__(path, width, height, text)
+        if bits not in (8, 16):
+            raise ValueError(f"bits: expected 8 or 16, got {bits}")
+        self.dtype = np.dtype(np.uint8 if bits == 8 else np.uint16)
+        self.levels = pyramid_shapes(width, height, self.TILE) if pyramid else []
+        raw = width * height * 3 * self.dtype.itemsize * (4 / 3 if pyramid else 1)
+        self.big = raw > self.CLASSIC_MAX_BYTES
+        self._strip = np.empty((0, width, 3), self.dtype)
+        self._queue: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=2)
+        self._error: BaseException | None = None
+        self._reduced: list[np.memmap] = []
+        self._reduced_rows = [0] * len(self.levels)
+        self._carry: list[np.ndarray | None] = [None] * len(self.levels)
+        if self.levels:
+            self._scratch = AtomicFile(self._out.path.with_name(self._out.path.name + ".levels"))
+            sizes = [h * w * 3 * self.dtype.itemsize for w, h in self.levels]
+            self._scratch.file.truncate(sum(sizes))
+            self._scratch.file.flush()
+            offset = 0
+            for (w, h), n in zip(self.levels, sizes, strict=True):
+                self._reduced.append(np.memmap(self._scratch.tmp, self.dtype, "r+", offset, (h, w, 3)))
+                offset += n
+        self._thread = threading.Thread(target=self._run, args=(compression_level,), daemon=True,
+                                        name="tiff-writer")
+        self._thread.start()
+
+    # ------------------------------------------------------------------ producer side (caller's thread)
     def _write(self, rows: np.ndarray) -> None:
-        self._out.file.write(np.ascontiguousarray(rows.astype(np.uint8)).tobytes())
+        rows = np.ascontiguousarray(rows.astype(self.dtype))
+        self._reduce(0, rows, self.rows_written + rows.shape[0] >= self.height)
+        strip = np.concatenate([self._strip, rows]) if self._strip.size else rows
+        while strip.shape[0] >= self.TILE:
+            self._put(strip[:self.TILE])
+            strip = strip[self.TILE:]
+        self._strip = strip.copy()
+
+    def _reduce(self, level: int, rows: np.ndarray, last: bool) -> None:
+        """Feed ``rows`` of the level above into pyramid level ``level`` (2 x 2 means; an odd row waits for
+        its pair, and the level above's ``last`` odd row pairs with itself)."""
+        if level >= len(self.levels):
+            return
+        carry = self._carry[level]
+        if carry is not None:
+            rows = np.concatenate([carry, rows])
+        pairs = rows.shape[0] // 2 * 2
+        if last and pairs < rows.shape[0]:
+            rows = np.concatenate([rows, rows[-1:]])
+            pairs = rows.shape[0]
+        self._carry[level] = rows[pairs:].copy() if pairs < rows.shape[0] else None
+        if pairs == 0:
+            return
+        w, _ = self.levels[level]
+        r = rows[:pairs].astype(np.float32)
+        if r.shape[1] & 1:
+            r = np.concatenate([r, r[:, -1:]], axis=1)
+        small = (r[0::2, 0::2] + r[1::2, 0::2] + r[0::2, 1::2] + r[1::2, 1::2]) * 0.25
+        small = np.clip(np.rint(small), 0, np.iinfo(self.dtype).max).astype(self.dtype)[:, :w]
+        y0 = self._reduced_rows[level]
+        self._reduced[level][y0:y0 + small.shape[0]] = small
+        self._reduced_rows[level] += small.shape[0]
+        self._reduce(level + 1, small, last)
+
+    def _put(self, strip: np.ndarray | None) -> None:
+        while True:
+            if self._error is not None:
+                raise OSError(f"{self._out.path}: {self._error}") from self._error
+            try:
+                self._queue.put(strip, timeout=0.5)
+                return
+            except queue.Full:  # the writer is busy: check its health and wait again
+                if not self._thread.is_alive():
+                    raise OSError(f"{self._out.path}: the TIFF writer stopped") from self._error
 
     def _finish(self) -> None:
-        f, big = self._out.file, self.big
-        data_off, data_bytes = (16 if big else 8), self.width * self.height * 3
-        offset_type, field = (16, 8) if big else (4, 4)  # LONG8 / LONG; bytes of an entry's value field
-        desc = (self.text.get(RECIPE_KEY, "") + "\0").encode("utf-8")
-        tags: list[tuple[int, int, list[int] | bytes]] = [  # (tag, type, values): ASCII 2, SHORT 3, LONG 4
-            (256, 4, [self.width]), (257, 4, [self.height]), (258, 3, [8, 8, 8]), (259, 3, [1]), (262, 3, [2]),
-            (270, 2, desc), (273, offset_type, [data_off]), (277, 3, [3]), (278, 4, [self.height]),
-            (279, offset_type, [data_bytes]), (284, 3, [1]),
-        ]
-        extra, extra_off, entries = bytearray(), data_off + data_bytes, []
-        for tag, typ, values in tags:
-            payload = values if isinstance(values, bytes) else struct.pack(
-                "<" + {3: "H", 4: "I", 16: "Q"}[typ] * len(values), *values)
-            if len(payload) <= field:  # fits in the entry: stored inline, left-justified
-                value = payload.ljust(field, b"\0")
-            else:
-                value = struct.pack("<Q" if big else "<I", extra_off + len(extra))
-                extra += payload + b"\0" * (len(payload) & 1)
-            entries.append(struct.pack("<HHQ" if big else "<HHI", tag, typ, len(values)) + value)
-        f.write(bytes(extra))
-        ifd_off = extra_off + len(extra)
-        f.write(struct.pack("<Q" if big else "<H", len(entries)) + b"".join(entries))
-        f.write(struct.pack("<Q" if big else "<I", 0))
-        f.seek(8 if big else 4)
-        f.write(struct.pack("<Q" if big else "<I", ifd_off))
+        if self._strip.shape[0]:
+            self._put(self._strip)
+        self._put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise OSError(f"{self._out.path}: {self._error}") from self._error
+        for m in self._reduced:
+            m.flush()
+        self._close_scratch()
+
+    def abort(self) -> None:
+        if self._thread.is_alive():
+            self._error = self._error or RuntimeError("aborted")
+            with contextlib.suppress(Exception):
+                self._queue.put_nowait(None)
+            self._thread.join(timeout=30)
+        self._close_scratch()
+        super().abort()
+
+    def _close_scratch(self) -> None:
+        if self.levels:
+            self._reduced = []
+            self._scratch.abort()  # the levels were temporary: never renamed into place
+
+    # ------------------------------------------------------------------ consumer side (writer thread)
+    def _tiles(self) -> Iterator[np.ndarray]:
+        t = self.TILE
+        while True:
+            strip = self._queue.get()
+            if strip is None or self._error is not None:
+                return
+            for x0 in range(0, self.width, t):
+                tile = strip[:, x0:x0 + t]
+                if tile.shape[:2] != (t, t):
+                    tile = np.pad(tile, ((0, t - tile.shape[0]), (0, t - tile.shape[1]), (0, 0)))
+                yield tile
+
+    def _level_tiles(self, level: int) -> Iterator[np.ndarray]:
+        t, img = self.TILE, self._reduced[level]
+        h, w = img.shape[:2]
+        for y0 in range(0, h, t):
+            for x0 in range(0, w, t):
+                tile = np.asarray(img[y0:y0 + t, x0:x0 + t])
+                if tile.shape[:2] != (t, t):
+                    tile = np.pad(tile, ((0, t - tile.shape[0]), (0, t - tile.shape[1]), (0, 0)))
+                yield tile
+
+    def _run(self, level: int) -> None:
+        import tifffile
+
+        try:
+            opts = {"tile": (self.TILE, self.TILE), "photometric": "rgb", "compression": "zlib",
+                    "compressionargs": {"level": level}, "predictor": True, "dtype": self.dtype,
+                    "metadata": None}
+            desc = self.text.get(RECIPE_KEY)
+            # by path: tifffile wants a named file (the AtomicFile's handle is nameless); fsync at commit is
+            # per inode, so it still covers what tifffile wrote
+            with tifffile.TiffWriter(self._out.tmp, bigtiff=self.big) as tif:
+                tif.write(self._tiles(), shape=(self.height, self.width, 3), description=desc,
+                          subifds=len(self.levels) or None, **opts)
+                if self._error is not None:
+                    return
+                for i, (w, h) in enumerate(self.levels):
+                    tif.write(self._level_tiles(i), shape=(h, w, 3), subfiletype=1, **opts)
+        except BaseException as e:  # reported to the producer, which raises it as an OSError
+            self._error = e
+            while True:  # drain, so a producer blocked on a full queue goes on (and sees the error)
+                try:
+                    self._queue.get_nowait()
+                except queue.Empty:
+                    break
+
+
+def pyramid_shapes(width: int, height: int, tile: int) -> list[tuple[int, int]]:
+    """(width, height) of each reduced level: halved (rounded up) until it fits in one tile."""
+    out = []
+    while width > tile or height > tile:
+        width, height = (width + 1) // 2, (height + 1) // 2
+        out.append((width, height))
+    return out
 
 
 def open_writer(path: str | Path, width: int, height: int, text: dict[str, str] | None = None,
-                bits: int = 8) -> ImageWriter:
-    """Writer by extension: .png (8/16 bit) or .tif/.tiff (8 bit)."""
+                bits: int = 8, pyramid: bool = False) -> ImageWriter:
+    """Writer by extension: .png or .tif/.tiff, 8 or 16 bits per channel; ``pyramid`` (TIFF only) adds
+    reduced levels."""
     ext = Path(path).suffix.lower()
     if ext == ".png":
+        if pyramid:
+            raise ValueError("pyramid: only TIFF exports have reduced levels (use .tif)")
         return PngWriter(path, width, height, text, bits)
     if ext in (".tif", ".tiff"):
-        if bits != 8:
-            raise ValueError("bits: TIFF export writes 8 bits per channel")
-        return TiffWriter(path, width, height, text)
+        return TiffWriter(path, width, height, text, bits, pyramid)
     raise ValueError(f"out: unsupported image type {ext or '(none)'!r} (use .png or .tif)")

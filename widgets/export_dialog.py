@@ -19,18 +19,22 @@ from widgets.export_form import ExportFormDialog, pair_row
 
 MAX_SIDE = 65536  # the writers stream rows, so memory is no limit (TIFF past 4 GB is written as BigTIFF)
 PRESETS = (1, 2, 4, 8)
-FORMATS = (("PNG, 8 bit per channel", ".png", 8), ("PNG, 16 bit per channel", ".png", 16),
-           ("TIFF, 8 bit per channel", ".tif", 8))
+# (label, suffix, bits per channel, pyramid)
+FORMATS = (("PNG, 8 bit per channel", ".png", 8, False), ("PNG, 16 bit per channel", ".png", 16, False),
+           ("TIFF, 8 bit per channel (tiled, compressed)", ".tif", 8, False),
+           ("TIFF, 16 bit per channel (tiled, compressed)", ".tif", 16, False),
+           ("TIFF pyramid, 8 bit (reduced levels: opens in gigapixel viewers)", ".tif", 8, True))
 
 
 @dataclass(frozen=True)
 class ImageExportOptions:
-    """What the user asked to export: target path, pixel size and bits per channel."""
+    """What the user asked to export: target path, pixel size, bits per channel and (TIFF) a pyramid."""
 
     path: str
     width: int
     height: int
     bits: int
+    pyramid: bool = False
 
 
 class ExportDialog(ExportFormDialog):
@@ -61,7 +65,7 @@ class ExportDialog(ExportFormDialog):
         self._keep.setChecked(True)
         self._keep.setToolTip("Another aspect ratio shows more (or less) of the plane along the longer side")
         self._format = QComboBox()
-        for text, suffix, bits in FORMATS:
+        for text, suffix, bits, _pyramid in FORMATS:
             self._format.addItem(text, (suffix, bits))
         self._format.setToolTip("16-bit PNG keeps the model's output precision; TIFF is written uncompressed")
         self._format.currentIndexChanged.connect(self._on_format_changed)
@@ -103,7 +107,7 @@ class ExportDialog(ExportFormDialog):
 
     def set_path(self, path: str) -> None:
         suffix = os.path.splitext(path)[1].lower()
-        index = next((i for i, (_t, s, _b) in enumerate(FORMATS) if s == suffix or
+        index = next((i for i, (_t, s, _b, _p) in enumerate(FORMATS) if s == suffix or
                       (suffix == ".tiff" and s == ".tif")), None)
         if index is not None and FORMATS[self._format.currentIndex()][1] != FORMATS[index][1]:
             with QSignalBlocker(self._format):
@@ -118,14 +122,15 @@ class ExportDialog(ExportFormDialog):
     def set_preset(self, factor: int) -> None:
         self._preset.setCurrentIndex(max(self._preset.findData(factor), 0))
 
-    def set_format(self, suffix: str, bits: int) -> None:
-        for i, (_t, s, b) in enumerate(FORMATS):
-            if (s, b) == (suffix, bits):
+    def set_format(self, suffix: str, bits: int, pyramid: bool = False) -> None:
+        for i, (_t, s, b, p) in enumerate(FORMATS):
+            if (s, b, p) == (suffix, bits, pyramid):
                 self._format.setCurrentIndex(i)
 
     def options(self) -> ImageExportOptions:
-        bits = FORMATS[self._format.currentIndex()][2]
-        return ImageExportOptions(self._path.text().strip(), self._width.value(), self._height.value(), bits)
+        _, _, bits, pyramid = FORMATS[self._format.currentIndex()]
+        return ImageExportOptions(self._path.text().strip(), self._width.value(), self._height.value(), bits,
+                                  pyramid)
 
     # ------------------------------------------------------------------ internals
     def _set_size(self, w: int, h: int) -> None:

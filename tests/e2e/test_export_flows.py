@@ -51,7 +51,7 @@ def set_view(app: GuiApp) -> None:
 
 
 def export_via_dialog(qtbot: Any, app: GuiApp, path: Path, preset: int | None = None,
-                      size: tuple[int, int] | None = None, fmt: tuple[str, int] = (".png", 8)) -> None:
+                      size: tuple[int, int] | None = None, fmt: tuple[Any, ...] = (".png", 8)) -> None:
     ex = app.controller.exports
     app.window.tools.acts.export_image.trigger()
     assert ex.dialog.isVisible()
@@ -93,6 +93,20 @@ def test_exported_files_equal_engine_renders(qtbot: Any, small: GuiApp, tmp_path
     export_via_dialog(qtbot, small, tmp_path / "flat.tif", size=(40, 24), fmt=(".tif", 8))
     qtbot.waitUntil(lambda: not ex.busy, timeout=WAIT)
     assert np.array_equal(np.asarray(Image.open(tmp_path / "flat.tif")), to_uint8(expected))
+    # tiled, compressed TIFF at 16 bit, and a pyramid whose levels a gigapixel viewer opens
+    import tifffile
+
+    export_via_dialog(qtbot, small, tmp_path / "deep.tif", size=(40, 24), fmt=(".tif", 16))
+    qtbot.waitUntil(lambda: not ex.busy, timeout=WAIT)
+    with tifffile.TiffFile(tmp_path / "deep.tif") as tif:
+        assert tif.pages[0].is_tiled and np.array_equal(tif.asarray(), to_uint16(expected))
+        assert json.loads(tif.pages[0].description)["bits"] == 16
+    export_via_dialog(qtbot, small, tmp_path / "pyr.tif", size=(600, 300), fmt=(".tif", 8, True))
+    qtbot.waitUntil(lambda: not ex.busy, timeout=WAIT)
+    with tifffile.TiffFile(tmp_path / "pyr.tif") as tif:
+        levels = tif.series[0].levels
+        assert [lv.shape[:2] for lv in levels] == [(300, 600), (150, 300), (75, 150)]
+        assert np.array_equal(levels[0].asarray(), to_uint8(engine_pixels(engine_g, req, (600, 300))))
     assert small.dialogs.messages == []
 
 

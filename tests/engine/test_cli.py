@@ -112,6 +112,14 @@ def test_export_equals_untiled_render(skip32: Path, tmp_path: Path) -> None:
     assert deep.dtype == np.uint16
     assert np.abs(deep.astype(np.int64) / 257.0 - ref).max() <= 1.0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.npy", "b.png", "c.tif", "d.png"]
+    import tifffile
+
+    assert cli("export", skip32, *common, "--bits", 16, "--pyramid", "--out", tmp_path / "e.tif") == 0
+    with tifffile.TiffFile(tmp_path / "e.tif") as tif:
+        assert tif.pages[0].is_tiled and tif.pages[0].dtype == np.uint16
+        assert np.array_equal(tif.asarray(), deep)  # the same 16-bit pixels as the PNG
+        assert json.loads(tif.pages[0].description)["seed"] == 3
+    assert cli("export", skip32, *common, "--pyramid", "--out", tmp_path / "f.png") == 2  # PNG has no levels
 
 
 def test_tiles_are_bit_identical(skip32: Path) -> None:
