@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.export import export_image, make_recipe
+from engine.export import export_image
+from engine.recipes import make_recipe
 from engine.renderer import spec_styles
-from engine.serialize import camera_to_json, style_to_json
 from engine.video import export_video, spec_from_json
 
 if TYPE_CHECKING:
@@ -20,19 +20,19 @@ if TYPE_CHECKING:
 
 
 def image_export(style: StyleSpec, camera: Camera, size: tuple[int, int], out: str, bits: int = 8,
-                 journal: bool | None = None, pyramid: bool = False) -> Job:
+                 journal: bool | None = None, pyramid: bool = False, view: dict[str, Any] | None = None) -> Job:
     """Render ``style`` through ``camera`` at ``size`` in row bands into ``out`` (.png or tiled .tif, 8/16 bit;
     ``pyramid``: a TIFF with reduced levels).
 
     The engine's writer is atomic: cancel or an error leaves no file and an existing ``out`` untouched.
-    The recipe (checkpoint hash, camera, full style) goes into the file's text chunk.
+    The recipe (`engine.recipes`: checkpoint hash, camera, full style, and the editable ``view``) goes into
+    the file (PNG text chunk, TIFF description), so File → Open restores it.
     """
 
     def run(g: Generator | None, token: CancelToken, progress: Callable[[float], None]) -> str:
         if g is None:
             raise ValueError("no model loaded")
-        recipe = make_recipe(g, size=list(size), camera=camera_to_json(camera), style=style_to_json(style),
-                             bits=bits)
+        recipe = make_recipe(g, size, camera, style, bits=bits, **({"view": view} if view else {}))
         path = export_image(g, spec_styles(g, style), out, size, camera=camera, noise=style.noise,
                             ablate=style.ablate, recipe=recipe, bits=bits, cancel=token,
                             progress=lambda done, total: progress(done / total), journal=journal,

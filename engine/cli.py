@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,7 +17,7 @@ import numpy as np
 
 from engine.coords import valid_blend
 from engine.errors import CheckpointError, RenderCancelled, one_line
-from engine.types import Camera
+from engine.types import Anchor, Camera
 
 if TYPE_CHECKING:
     from engine.models.base import Generator
@@ -29,7 +30,11 @@ class CliError(Exception):
 
 
 def _add_style_camera(p: argparse.ArgumentParser) -> None:
-    p.add_argument("checkpoint", help="checkpoint file (.pt, .pkl, .safetensors) or 'default'")
+    p.add_argument("checkpoint", nargs="?", default=None,
+                   help="checkpoint file (.pt, .pkl, .safetensors) or 'default' (with --recipe: the recipe's model)")
+    p.add_argument("--recipe", type=Path, default=None,
+                   help="render what an exported PNG / TIFF / video (or a recipe .json) was made with: its model "
+                        "(checked by SHA-256), camera, style, masks and size (--size overrides the size)")
     src = p.add_mutually_exclusive_group()
     src.add_argument("--seed", type=int, action="append", help="latent seed (repeat for a batch)")
     src.add_argument("--z", type=Path, help="z as .npy / .npz (key z), [B, z_dim] or [z_dim]")
@@ -153,24 +158,24 @@ def _latent(path: Path, name: str) -> np.ndarray:
     return a
 
 
-def styles_from_args(g: Generator, args: argparse.Namespace) -> tuple[np.ndarray, dict[str, Any]]:
-    """ws [B, num_ws, w_dim] and the recipe fields describing them."""
+def styles_from_args(g: Generator, args: argparse.Namespace) -> tuple[np.ndarray, list[Anchor]]:
+    """ws [B, num_ws, w_dim] and the anchor of each of the B images (for their recipes)."""
     from engine.styles import z_from_seed
+    from engine.types import FrozenArray
 
-    fields: dict[str, Any] = {"psi": args.psi, "cutoff": args.cutoff}
     if args.w is not None:
         ws = _ws_from_file(g, args.w)
-        fields["w_file"] = str(args.w)
-        return ws, fields
+        return ws, [Anchor(seed=None, w=FrozenArray(w)) for w in ws]
     if args.z is not None:
-        z = _latent(args.z, "z")
-        fields["z"] = np.asarray(z, np.float32).reshape(-1, g.z_dim).tolist() if z.size % g.z_dim == 0 else None
+        z = np.asarray(_latent(args.z, "z"), np.float32)
+        z = z.reshape(-1, g.z_dim) if z.size % g.z_dim == 0 else z
+        anchors = [Anchor(seed=None, z=FrozenArray(row)) for row in z] if z.ndim == 2 else []
     else:
         seeds = args.seed or [0]
         z = np.stack([z_from_seed(s, g.z_dim) for s in seeds])
-        fields["seeds"] = seeds
+        anchors = [Anchor(seed=s) for s in seeds]
     try:
-        return g.mapping(z, psi=args.psi, cutoff=args.cutoff), fields
+        return g.mapping(z, psi=args.psi, cutoff=args.cutoff), anchors
     except ValueError as e:
         raise CliError(f"--z: {e}" if args.z is not None else str(e)) from None
 
@@ -261,31 +266,73 @@ def _numbered(out: Path, i: int, n: int) -> Path:
     return out if n == 1 else out.with_name(f"{out.stem}_{i:04d}{out.suffix}")
 
 
-def _run_images(args: argparse.Namespace, tiled: bool) -> int:
-    from engine.coords import camera_grid, wrap_blend
-    from engine.export import export_image, make_recipe
-
-    out: Path = args.out
+def _check_out(out: Path, tiled: bool) -> str:
     ext = out.suffix.lower()
     allowed = (".png", ".tif", ".tiff") if tiled else (".png", ".npy")
     if ext not in allowed:
         raise CliError(f"--out {out}: unsupported type {ext or '(none)'} (use {', '.join(allowed)})")
     if not out.parent.is_dir() if str(out.parent) else False:
         raise CliError(f"--out {out}: directory {out.parent} does not exist")
+    return ext
+
+
+def _run_recipe(args: argparse.Namespace, tiled: bool) -> int:
+    """render / export --recipe: the picture an exported file's recipe describes, rendered again."""
+    from engine.export import export_image, file_sha256
+    from engine.recipes import RecipeError, make_recipe, parse_recipe, read_recipe
+    from engine.renderer import render_camera, spec_styles
+
+    ext = _check_out(args.out, tiled)
+    try:
+        path: Path = args.recipe
+        recipe = parse_recipe(json.loads(path.read_text())) if path.suffix.lower() == ".json" else read_recipe(path)
+    except (RecipeError, OSError, ValueError) as e:
+        raise CliError(f"--recipe {args.recipe}: {e}") from None
+    for w in recipe.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    model = args.checkpoint or recipe.model_path
+    if not model:
+        raise CliError(f"--recipe {args.recipe}: it names no model; give the checkpoint")
+    g = _load(args, model)
+    if recipe.model_sha256 and g.source and os.path.isfile(g.source) and file_sha256(g.source) != recipe.model_sha256:
+        print(f"warning: {g.source} differs from the model the recipe was made with (SHA-256 mismatch); "
+              "the picture may look different", file=sys.stderr)
+    size = tuple(args.size) if args.size else recipe.size or (g.resolution, g.resolution)
+    style, cam = recipe.style, recipe.camera
+    if ext == ".npy":
+        _save_npy_atomic(args.out, render_camera(g, style, cam, (size[0], size[1])))
+    else:
+        export_image(g, spec_styles(g, style), args.out, (size[0], size[1]), camera=cam, noise=style.noise,
+                     ablate=style.ablate, recipe=make_recipe(g, (size[0], size[1]), cam, style,
+                                                             bits=getattr(args, "bits", 8)),
+                     bits=getattr(args, "bits", 8), pyramid=getattr(args, "pyramid", False))
+    print(f"wrote {args.out} ({size[0]} x {size[1]}) from the recipe of {args.recipe}")
+    return 0
+
+
+def _run_images(args: argparse.Namespace, tiled: bool) -> int:
+    from engine.coords import camera_grid, wrap_blend
+    from engine.export import export_image
+    from engine.recipes import make_recipe
+    from engine.types import StyleSpec
+
+    if args.recipe is not None:
+        return _run_recipe(args, tiled)
+    if args.checkpoint is None:
+        raise CliError(f"{args.command}: give a checkpoint (or 'default'), or --recipe FILE")
+    out: Path = args.out
+    ext = _check_out(out, tiled)
     g = _load(args)
     cam, grid, size = camera_from_args(g, args)
-    ws, fields = styles_from_args(g, args)
+    ws, anchors = styles_from_args(g, args)
     noise, ablate = args.noise, tuple(args.ablate)
     if ablate:
         bad = [a for a in ablate if a not in g.ablations]
         if bad:
             raise CliError(f"--ablate: the {g.family} family has no {bad[0]} to zero")
-    camera = {"center": list(cam.center), "zoom": cam.zoom, "rotation": cam.rotation}
-    if cam.projection != "plane":  # plane recipes keep their established keys
-        camera.update(projection=cam.projection, blend=cam.blend)
-    fields.update(camera=camera, size=list(size), noise=noise, ablate=list(ablate), grid_file=str(args.grid) if grid is not None else None)
-    if g.precision != "float32":
-        fields["precision"] = g.precision
+    extra: dict[str, Any] = {"bits": getattr(args, "bits", 8)}
+    if grid is not None:
+        extra["grid_file"] = str(args.grid)
     if ext == ".npy":
         full = grid if grid is not None else camera_grid(cam, *size)
         wrap = wrap_blend(cam, *size) if grid is None else None
@@ -301,9 +348,8 @@ def _run_images(args: argparse.Namespace, tiled: bool) -> int:
     bar = None
     for i in range(ws.shape[0]):
         target = _numbered(out, i, ws.shape[0])
-        recipe = make_recipe(g, **fields, sample=i)
-        if "seeds" in fields:
-            recipe["seed"] = fields["seeds"][i]
+        style = StyleSpec(anchors=(anchors[i],), psi=args.psi, cutoff=args.cutoff, noise=noise, ablate=ablate)
+        recipe = make_recipe(g, size, cam, style, **extra)
         progress = None
         if tiled:
             from tqdm import tqdm

@@ -21,7 +21,6 @@ from engine.types import Camera
 if TYPE_CHECKING:
     from engine.models.base import Generator
 
-APP_ID = "inr-explorer 0.1"
 JOURNAL_MIN_PIXELS = 2048 * 2048  # exports at least this big keep finished bands in a sidecar journal
 
 
@@ -38,15 +37,6 @@ def file_sha256(path: str | Path) -> str:
     """SHA-256 of a checkpoint file (cached by path, mtime and size)."""
     st = os.stat(path)
     return _sha256(str(Path(path).resolve()), st.st_mtime, st.st_size)
-
-
-def make_recipe(g: Generator, **fields: Any) -> dict[str, Any]:
-    """What reproduces an image: the checkpoint (path + hash), family and the style / camera fields."""
-    recipe: dict[str, Any] = {"app": APP_ID, "checkpoint": g.source, "family": g.family}
-    if g.source and os.path.isfile(g.source):
-        recipe["checkpoint_sha256"] = file_sha256(g.source)
-    recipe.update(fields)
-    return recipe
 
 
 def to_uint16(rgb: np.ndarray) -> np.ndarray:

@@ -20,6 +20,11 @@ import numpy as np
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 RECIPE_KEY = "inr-explorer-recipe"
+# A recipe longer than TEXT_LIMIT (painted masks) goes whole into a private, zlib-compressed chunk, and the
+# iTXt chunk keeps a summary without the big arrays: Pillow refuses text chunks over 1 MB, and would not open
+# the image. Chunk name: ancillary, private, reserved bit clear, safe to copy.
+RECIPE_CHUNK = b"inRe"
+TEXT_LIMIT = 256 * 1024
 
 
 class AtomicFile:
@@ -106,6 +111,9 @@ class PngWriter(ImageWriter):
         f.write(PNG_SIGNATURE)
         self._chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, bits, 2, 0, 0, 0))
         for key, value in self.text.items():
+            if key == RECIPE_KEY and len(value) > TEXT_LIMIT:
+                self._chunk(RECIPE_CHUNK, zlib.compress(value.encode("utf-8"), 6))
+                value = recipe_summary(value)
             self._chunk(b"iTXt", key.encode("latin-1") + b"\0\0\0\0\0" + value.encode("utf-8"))
 
     def _chunk(self, kind: bytes, data: bytes) -> None:
@@ -125,6 +133,41 @@ class PngWriter(ImageWriter):
     def _finish(self) -> None:
         self._chunk(b"IDAT", self._z.flush())
         self._chunk(b"IEND", b"")
+
+
+def recipe_summary(text: str) -> str:
+    """A recipe without its big arrays (painted masks, the painting's tiles), for the PNG's text chunk."""
+    import json
+
+    doc = json.loads(text)
+    if isinstance(doc.get("style"), dict) and doc["style"].get("masks") is not None:
+        doc["style"] = {**doc["style"], "masks": "in the inRe chunk"}
+    if isinstance(doc.get("view"), dict) and doc["view"].get("paint") is not None:
+        doc["view"] = {**doc["view"], "paint": "in the inRe chunk"}
+    doc["complete_recipe"] = "PNG chunk inRe (zlib-compressed JSON)"
+    return json.dumps(doc)
+
+
+def png_chunks(path: str | Path, kinds: tuple[bytes, ...]) -> Iterator[tuple[bytes, bytes]]:
+    """(type, data) of a PNG's chunks of the given types, read without decoding the image."""
+    with open(path, "rb") as f:
+        if f.read(8) != PNG_SIGNATURE:
+            raise ValueError("not a PNG file")
+        while True:
+            head = f.read(8)
+            if len(head) < 8:
+                return
+            length, kind = struct.unpack(">I4s", head)
+            if kind == b"IEND":
+                return
+            if kind in kinds:
+                data = f.read(length)
+                if len(data) < length:
+                    raise ValueError("truncated PNG chunk")
+                yield kind, data
+                f.seek(4, 1)
+            else:
+                f.seek(length + 4, 1)
 
 
 def filter_rows(data: np.ndarray, prev: np.ndarray, bpp: int) -> np.ndarray:

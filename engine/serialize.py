@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import math
+import zlib
 from typing import Any
 
 import numpy as np
@@ -59,10 +61,33 @@ def anchor_from_json(d: Any) -> Anchor:
     raise ValueError("anchor: needs seed, z or w")
 
 
+PACK_MIN = 256  # arrays with more values than this are stored packed (zlib + base64 of float32): masks
+
+
+def _packed(a: np.ndarray) -> Any:
+    """Nested lists for small arrays; {"shape", "float32_zlib": base64} for big ones (exact, ~10x smaller)."""
+    if a.size <= PACK_MIN:
+        return a.tolist()
+    data = zlib.compress(np.ascontiguousarray(a, "<f4").tobytes(), 6)
+    return {"shape": list(a.shape), "float32_zlib": base64.b64encode(data).decode("ascii")}
+
+
+def _unpacked(value: Any, name: str) -> np.ndarray:
+    if isinstance(value, dict):
+        try:
+            shape = [int(v) for v in value["shape"]]
+            raw = zlib.decompress(base64.b64decode(value["float32_zlib"], validate=True), bufsize=4 * max(1, math.prod(shape)))
+            a = np.frombuffer(raw, "<f4").astype(np.float32)
+            return a.reshape(shape)
+        except (KeyError, TypeError, ValueError, zlib.error) as e:
+            raise ValueError(f"{name}: malformed packed array ({e})") from None
+    return np.asarray(value, np.float32)
+
+
 def _array(value: Any, name: str, ndim: int) -> FrozenArray | None:
     if value is None:
         return None
-    a = np.asarray(value, np.float32)
+    a = _unpacked(value, name)
     if a.ndim != ndim or not np.isfinite(a).all():
         raise ValueError(f"{name}: expected a finite {ndim}-D array")
     return FrozenArray(a)
@@ -74,7 +99,7 @@ def style_to_json(s: StyleSpec) -> dict[str, Any]:
         "mix": None if s.mix is None else [float(m) for m in s.mix],
         "interp": s.interp, "psi": float(s.psi), "cutoff": s.cutoff,
         "layer_table": None if s.layer_table is None else s.layer_table.array.tolist(),
-        "masks": None if s.masks is None else s.masks.array.tolist(),
+        "masks": None if s.masks is None else _packed(s.masks.array),
         "mask_extent": list(s.mask_extent), "noise": s.noise, "ablate": list(s.ablate),
         "mask_anchors": None if s.mask_anchors is None else [int(a) for a in s.mask_anchors],
         "mask_layers": None if s.mask_layers is None else [None if r is None else [int(r[0]), int(r[1])]

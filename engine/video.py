@@ -329,10 +329,12 @@ def export_video(g: Generator, spec: VideoSpec, out: str | Path, cancel: CancelT
     The recipe (model path and hash, the keyframes document) goes into the container's metadata, or into
     each PNG of a sequence. ``crf``: the H.264 / VP9 quality (lower is better; 18 is visually lossless).
     """
-    from engine.export import make_recipe
+    from engine.recipes import make_recipe
 
     out = Path(out)
-    sink = _FrameSink(out, spec.size, spec.fps, crf, make_recipe(g, video=spec_to_json(spec)))
+    first = spec.keyframes[0]
+    recipe = make_recipe(g, spec.size, first.camera, first.style, video=spec_to_json(spec))
+    sink = _FrameSink(out, spec.size, spec.fps, crf, recipe)
     try:
         for i in range(spec.frame_count):
             if cancel is not None:

@@ -75,9 +75,11 @@ def test_render_png_carries_recipe(skip32: Path, tmp_path: Path) -> None:
     assert [f.name for f in files] == ["img_0000.png", "img_0001.png"]
     im = Image.open(files[1])
     recipe = json.loads(im.text[RECIPE_KEY])
-    assert recipe["seed"] == 9 and recipe["psi"] == 0.7 and recipe["size"] == [40, 24]
-    assert recipe["camera"] == {"center": [0.2, -0.1], "zoom": 0.5, "rotation": 30.0}
-    assert len(recipe["checkpoint_sha256"]) == 64
+    assert recipe["format"] == "inr-explorer-recipe" and recipe["version"] == 2  # the one schema
+    assert recipe["style"]["anchors"] == [{"seed": 9}] and recipe["style"]["psi"] == 0.7
+    assert recipe["size"] == [40, 24] and recipe["precision"] == "float32"
+    assert recipe["camera"] == {"center": [0.2, -0.1], "zoom": 0.5, "rotation": 30.0, "projection": "plane"}
+    assert len(recipe["model"]["sha256"]) == 64 and recipe["model"]["family"] == "cips-skip"
     # the pixels are the engine's render of that camera
     g = load_generator(str(skip32))
     from engine.styles import z_from_seed
@@ -118,7 +120,7 @@ def test_export_equals_untiled_render(skip32: Path, tmp_path: Path) -> None:
     with tifffile.TiffFile(tmp_path / "e.tif") as tif:
         assert tif.pages[0].is_tiled and tif.pages[0].dtype == np.uint16
         assert np.array_equal(tif.asarray(), deep)  # the same 16-bit pixels as the PNG
-        assert json.loads(tif.pages[0].description)["seed"] == 3
+        assert json.loads(tif.pages[0].description)["style"]["anchors"] == [{"seed": 3}]
     assert cli("export", skip32, *common, "--pyramid", "--out", tmp_path / "f.png") == 2  # PNG has no levels
 
 

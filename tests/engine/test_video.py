@@ -93,7 +93,7 @@ def test_video_decodes_to_the_rendered_frames(setup, tmp_path: Path, suffix: str
             other = render_frame(g, spec, spec.frame_count - 1 - i)
             assert err < 0.6 * np.abs(got @ luma - other @ luma).mean()
     recipe = read_video_recipe(out)
-    assert recipe["checkpoint"] == spec.checkpoint and len(recipe["checkpoint_sha256"]) == 64
+    assert recipe["model"]["path"] == spec.checkpoint and len(recipe["model"]["sha256"]) == 64
     assert spec_from_json(json.dumps(recipe["video"])) == spec  # the keyframes come back whole
     assert [p.name for p in tmp_path.iterdir() if p.suffix == suffix] == [out.name]
 
