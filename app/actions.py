@@ -17,6 +17,7 @@ class Actions:
 
     open_model: QAction
     open_session: QAction
+    open_recipe: QAction
     save_session: QAction
     save_image: QAction
     quit: QAction
@@ -68,6 +69,9 @@ def create_actions(window: QWidget, canvas: QWidget) -> Actions:
     acts = Actions(
         open_model=_action(window, "&Open Checkpoint…", _Key.Open, "Open a generator checkpoint"),
         open_session=_action(window, "Open &Session…", "Ctrl+Shift+O", "Open a saved .json session"),
+        open_recipe=_action(window, "Open &Recipe of an Image or Video…", "Ctrl+Alt+O",
+                            "Restore the model, view, styles and masks an exported PNG / TIFF / video was made with "
+                            "(you can also drop the file on the window)"),
         save_session=_action(window, "Save Session &As…", "Ctrl+Shift+S", "Save camera, anchors and panels"),
         save_image=_action(window, "Save &Image…", _Key.Save,
                            "Save the current view at its full render resolution as PNG (recipe embedded)"),

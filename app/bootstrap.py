@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtWidgets import QApplication
 
 from app.controller import Controller
+from app.dialogs import RECIPE_SUFFIXES
 from app.main_window import MainWindow
 from app.settings import AppPaths, Settings, valid_device_name
 
@@ -44,7 +45,8 @@ def build(argv: Sequence[str] = ()) -> tuple[MainWindow, Controller]:
     window = MainWindow(thumb_size=settings.thumb_size)
     controller = Controller(window, settings, paths)
     window.model_panel.set_device(settings.device)
-    checkpoints = [p for p in args.paths if os.path.splitext(p)[1].lower() not in (".json", ".npy", ".npz")]
+    not_models = (".json", ".npy", ".npz", *RECIPE_SUFFIXES)  # sessions, latents, exported images / videos
+    checkpoints = [p for p in args.paths if os.path.splitext(p)[1].lower() not in not_models]
     controller.start(checkpoints[0] if checkpoints else None)
     others = [p for p in args.paths if p not in checkpoints[:1]]
     if others:

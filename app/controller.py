@@ -9,7 +9,7 @@ from PySide6.QtCore import QObject
 
 from app import main_thread_gc
 from app.analysis_controller import AnalysisController
-from app.dialogs import Dialogs
+from app.dialogs import RECIPE_SUFFIXES, Dialogs
 from app.export_controller import ExportController
 from app.foveation_controller import FoveationController
 from app.keyframe_controller import KeyframeController
@@ -137,11 +137,14 @@ class Controller(QObject):
         self.sessions.start()
 
     def open_paths(self, paths: list[str]) -> None:
-        """Open dropped or command-line files by kind: sessions, .npy / .npz latents (as anchors) or checkpoints."""
+        """Open dropped or command-line files by kind: sessions, exported images / videos (their recipes), .npy /
+        .npz latents (as anchors) or checkpoints."""
         for path in paths:
             suffix = os.path.splitext(path)[1].lower()
             if suffix in SESSION_SUFFIXES:
                 self.sessions.open_session(path)
+            elif suffix in RECIPE_SUFFIXES:  # an exported image or video: its recipe
+                self.sessions.open_recipe(path)
             elif suffix in LATENT_SUFFIXES:
                 self.latent.load_anchor(self._latent_kind(path), path)
             else:

@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
+from engine.recipes import SUFFIXES as RECIPE_SUFFIXES
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -13,6 +15,7 @@ CHECKPOINT_FILTER = "Checkpoints (*.pt *.pth *.pkl *.safetensors);;All files (*)
 SESSION_FILTER = "Sessions (*.json)"
 NPY_FILTER = "Latents (*.npy *.npz)"
 PNG_FILTER = "PNG images (*.png)"
+RECIPE_FILTER = "Images and videos with a recipe (" + " ".join(f"*{s}" for s in RECIPE_SUFFIXES) + ")"
 
 
 class Dialogs:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal
 
 from app import export_jobs
+from app import session as sessions
 from app.job_runner import JobRunner, format_eta
 from engine.service import JobResult
 from widgets.export_dialog import ExportDialog, ImageExportOptions
@@ -160,7 +161,9 @@ class ExportController(QObject):
             return False
         self._last_dir = os.path.dirname(path)
         size = (opts.width, opts.height)
-        job = export_jobs.image_export(request.style, request.camera, size, path, opts.bits, pyramid=opts.pyramid)
+        view = sessions.style_to_json(self.view.store.state)  # the editable state, for File → Open
+        job = export_jobs.image_export(request.style, request.camera, size, path, opts.bits, pyramid=opts.pyramid,
+                                       view=view)
         text = f"Exporting {os.path.basename(path)} ({size[0]} × {size[1]}, {opts.bits} bit" + \
             (", pyramid)" if opts.pyramid else ")")
         self.run(job, "Export Image", text, "Exporting", lambda r: self._on_image_done(r, path))

@@ -99,6 +99,7 @@ class MainWindow(QMainWindow):
         file.addMenu(self.recent_menu)
         file.addSeparator()
         file.addAction(a.open_session)
+        file.addAction(a.open_recipe)
         file.addAction(a.save_session)
         file.addSeparator()
         file.addAction(a.save_image)

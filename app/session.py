@@ -20,7 +20,7 @@ from engine.serialize import (
     camera_from_json,
     camera_to_json,
 )
-from engine.types import Anchor, Camera
+from engine.types import PRECISIONS, Anchor, Camera, StyleSpec
 
 FORMAT = "inr-explorer-session"
 VERSION = 1
@@ -41,6 +41,7 @@ class Session:
     active: int = 0
     quality: float = 0.5
     overlay: bool = True
+    precision: str = "float32"  # of interactive frames (View → Render Quality)
     window_state: bytes = b""
     version: int = VERSION
     warnings: list[str] = field(default_factory=list)
@@ -52,6 +53,16 @@ def style_to_json(s: ViewState) -> dict[str, Any]:
             "interp": s.interp, "psi": s.psi, "cutoff": s.cutoff, "ablate": list(s.ablate),
             "layer_table": None if s.layer_table is None else [list(r) for r in s.layer_table],
             "paint": painting_to_json(s.painting)}
+
+
+def style_json_from_spec(spec: StyleSpec) -> dict[str, Any]:
+    """A session style section for a StyleSpec (a recipe written without the app's view): the mix becomes
+    the sliders, the layer table the mixing table; painted masks have no tiles to restore."""
+    mix = spec.mix if spec.mix is not None else (1.0,) + (0.0,) * (len(spec.anchors) - 1)
+    peak = max(mix) or 1.0
+    return {"anchors": [anchor_to_json(a) for a in spec.anchors], "weights": [m / peak for m in mix],
+            "interp": spec.interp, "psi": spec.psi, "cutoff": spec.cutoff, "ablate": list(spec.ablate),
+            "layer_table": None if spec.layer_table is None else spec.layer_table.array.tolist()}
 
 
 def mixing_from_json(style: dict[str, Any], warnings: list[str]) -> dict[str, Any]:
@@ -81,7 +92,7 @@ def to_json(session: Session) -> str:
         "model": {"path": session.model_path, "sha256": session.model_sha256, "device": session.device},
         "camera": camera_to_json(s.camera),
         "style": style_to_json(s) | {"active": session.active},
-        "render": {"quality": session.quality, "overlay": session.overlay},
+        "render": {"quality": session.quality, "overlay": session.overlay, "precision": session.precision},
         "panels": {"window_state": base64.b64encode(session.window_state).decode("ascii")},
     }
     if session.keyframes:
@@ -162,6 +173,8 @@ def from_json(text: str) -> Session:
     try:
         out.quality = float(render.get("quality", 0.5))
         out.overlay = bool(render.get("overlay", True))
+        precision = str(render.get("precision", "float32"))
+        out.precision = precision if precision in PRECISIONS else "float32"
     except (TypeError, ValueError):
         pass
     keyframes = doc.get("keyframes")

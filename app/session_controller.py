@@ -9,12 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer
-from PySide6.QtGui import QImage
 
 from app import session as sessions
-from app.dialogs import PNG_FILTER, SESSION_FILTER, Dialogs
+from app.dialogs import PNG_FILTER, RECIPE_FILTER, SESSION_FILTER, Dialogs
 from app.model_controller import DEFAULT, ModelController
 from app.settings import valid_device_name
+from engine.image_writers import RECIPE_KEY, PngWriter
+from engine.recipes import Recipe, RecipeError, read_recipe, recipe_doc
 from engine.service import JobResult, render_job
 from engine.types import Frame, RenderRequest
 
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
     from app.view_state import ViewStore
 
 AUTOSAVE_MS = 15_000
-RECIPE_KEY = "inr-explorer-recipe"
 
 
 def _same(a: str, b: str) -> bool:
@@ -49,6 +49,7 @@ class SessionController(QObject):
         self.settings, self.paths, self.dialogs = settings, paths, dialogs
         self._pending: sessions.Session | None = None
         self._expected_hash = ""
+        self._opened_text = "Session opened"  # the status line once the pending session is applied
         self._autosaved: str | None = None
         # other controllers' parts of a session (keyframes, ...): fill a session on save, read it on open
         self.save_hooks: list[Callable[[sessions.Session], None]] = []
@@ -60,6 +61,7 @@ class SessionController(QObject):
         a = window.acts
         a.save_session.triggered.connect(lambda: self.save_session())
         a.open_session.triggered.connect(lambda: self.open_session())
+        a.open_recipe.triggered.connect(lambda: self.open_recipe())
         a.save_image.triggered.connect(lambda: self.save_image())
         models.modelChanged.connect(self._on_model_changed)
         models.loadFailed.connect(self._on_model_load_failed)
@@ -78,7 +80,8 @@ class SessionController(QObject):
         session = sessions.Session(
             state=self.store.state, model_path=self.models.path, model_sha256=self.models.sha256,
             device=self.settings.device, active=self.latent.active, quality=self.settings.quality,
-            overlay=self.settings.overlay, window_state=bytes(self.window.saveState().data()))
+            overlay=self.settings.overlay, precision=self.settings.precision,
+            window_state=bytes(self.window.saveState().data()))
         for hook in self.save_hooks:
             hook(session)
         return session
@@ -105,6 +108,39 @@ class SessionController(QObject):
         except sessions.SessionError as e:
             self.dialogs.message("Cannot open session", str(e), error=True)
             return False
+        return self._open(session)
+
+    def open_recipe(self, path: str = "") -> bool:
+        """Open the recipe in an exported image or video: its model (by path, checked by hash), view, styles,
+        painted masks and precision come back, with a message for whatever could not."""
+        path = path or self.dialogs.open_file("Open the recipe of an image or video", RECIPE_FILTER)
+        if not path:
+            return False
+        try:
+            recipe = read_recipe(path)
+        except RecipeError as e:
+            self.dialogs.message("Cannot open recipe", str(e), error=True)
+            return False
+        return self._open(self._session_from_recipe(recipe), f"Opened the recipe of {os.path.basename(path)}")
+
+    def _session_from_recipe(self, recipe: Recipe) -> sessions.Session:
+        """A session holding what the recipe restores; the window's own quality, overlay and layout stay."""
+        doc = {"format": sessions.FORMAT, "version": sessions.VERSION,
+               "model": {"path": recipe.model_path, "sha256": recipe.model_sha256},
+               "camera": sessions.camera_to_json(recipe.camera),
+               "style": recipe.view or sessions.style_json_from_spec(recipe.style),
+               "render": {"precision": recipe.precision}}
+        session = sessions.from_json(json.dumps(doc))
+        if recipe.view is None and recipe.style.masks is not None:
+            session.warnings.append("The recipe's painted masks are rasters without the painting's tiles; "
+                                    "they were not restored (main.py render --recipe renders them).")
+        session.warnings[:0] = list(recipe.warnings)
+        session.quality, session.overlay = self.settings.quality, self.settings.overlay
+        return session
+
+    def _open(self, session: sessions.Session, opened: str = "Session opened") -> bool:
+        """Load the session's model when it differs from the loaded one, then apply the session."""
+        self._opened_text = opened
         model = session.model_path
         model_file = model if model == DEFAULT else os.path.abspath(model) if model else ""
         if model and model != DEFAULT and not os.path.isfile(model):
@@ -128,6 +164,7 @@ class SessionController(QObject):
         self.latent.set_active(session.active)
         self.view.set_quality(session.quality)
         self.view.set_overlay(session.overlay)
+        self.view.set_precision(session.precision)
         if session.window_state:
             self.window.restoreState(session.window_state)
         for hook in self.apply_hooks:
@@ -136,7 +173,8 @@ class SessionController(QObject):
             self.dialogs.message("Session opened with warnings", "\n\n".join(session.warnings))
             self.window.show_status(session.warnings[0], error=True)
         else:
-            self.window.show_status("Session opened")
+            self.window.show_status(self._opened_text)
+        self._opened_text = "Session opened"
 
     def _on_model_changed(self, info: dict[str, Any]) -> None:
         if self._pending is not None:
@@ -223,14 +261,13 @@ class SessionController(QObject):
         self._write_png(path, frame, request)
 
     def recipe(self, request: RenderRequest) -> dict[str, Any]:
+        """The saved image's recipe (`engine.recipes`, the one schema), with the editable view for File → Open."""
         s = self.store.state
-        doc: dict[str, Any] = {
-            "format": "inr-explorer-recipe", "version": 1,
-            "model": {"path": self.models.path, "sha256": self.models.sha256,
-                      "family": (self.models.info or {}).get("family")},
-            "size": list(request.size), "camera": sessions.camera_to_json(request.camera),
-            "style": sessions.style_to_json(s),
-        }
+        model = {"path": self.models.path, "sha256": self.models.sha256,
+                 "family": (self.models.info or {}).get("family")}
+        used = self.view.last_final[0].extra.get("precision", "float32") if self.view.last_final else "float32"
+        doc = recipe_doc(model, request.size, request.camera, request.style, view=sessions.style_to_json(s))
+        doc["precision"] = used
         if len(s.anchors) == 1 and s.anchors[0].seed is not None:
             c = request.camera
             args = ["python", "main.py", "render", self.models.path, "--seed", str(s.anchors[0].seed),
@@ -244,14 +281,12 @@ class SessionController(QObject):
 
     def _write_png(self, path: str, frame: Frame, request: RenderRequest) -> None:
         assert frame.image is not None
-        a = np.ascontiguousarray(frame.image)
-        h, w = a.shape[:2]
-        image = QImage(a.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
-        image.setText(RECIPE_KEY, json.dumps(self.recipe(request)))
-        image.setText("Software", "INR Explorer")
-        tmp = f"{path}.part"
-        if not image.save(tmp, "PNG"):  # type: ignore[call-overload]  # stubs say bytes
-            self.dialogs.message("Cannot save image", f"{path}: could not write the file", error=True)
+        h, w = frame.image.shape[:2]
+        text = {RECIPE_KEY: json.dumps(self.recipe(request)), "Software": "INR Explorer"}
+        try:  # the engine's writer: atomic, and it keeps a long recipe (painted masks) readable
+            with PngWriter(path, w, h, text) as png:
+                png.write_rows(np.ascontiguousarray(frame.image))
+        except (OSError, ValueError) as e:
+            self.dialogs.message("Cannot save image", f"{path}: {getattr(e, 'strerror', None) or e}", error=True)
             return
-        os.replace(tmp, path)
         self.window.show_status(f"Saved {os.path.basename(path)} ({w} × {h})")

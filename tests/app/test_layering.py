@@ -9,6 +9,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_ENGINE_MODULES = {"engine.types", "engine.service", "engine.coords", "engine.styles", "engine.serialize",
+                      "engine.recipes", "engine.image_writers",  # recipes and saved PNGs: on the GUI thread
                       "engine.latents"}  # latent files: numpy only, read and written on the GUI thread
 # job modules hold the functions that run on the engine thread (through RenderService.submit); only they
 # may call the engine's export, video and analysis functions

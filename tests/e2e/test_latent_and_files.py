@@ -6,12 +6,14 @@ import os
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from PIL import Image
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
+from engine.cli import run_cli
 from engine.styles import z_from_seed
-from engine.types import Anchor
+from engine.types import Anchor, Camera
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -162,3 +164,47 @@ def test_window_layout_and_options_are_restored(qtbot: Any, tmp_path: Path, skip
     assert not second.window.canvas.overlay_visible() and second.controller.settings.quality == 0.5
     assert second.controller.models.loading_path == os.path.abspath(skip32)
     second.controller.close()
+
+
+def test_recipes_come_back_through_file_open_and_drop(qtbot: Any, gui: GuiApp, tmp_path: Path, skip32: str) -> None:
+    """Save an image, change everything, File → Open Recipe: the view, anchors, sliders, ψ and precision come
+    back and the canvas shows the saved pixels again; a CLI export dropped on the window opens the same way."""
+    from app.view_state import ViewState
+
+    c, w = gui.controller, gui.window
+    state = ViewState(camera=Camera(center=(0.2, -0.3), zoom=1.6, rotation=12.0),
+                      anchors=(Anchor(seed=3), Anchor(seed=8)), weights=(1.0, 0.4), psi=0.8)
+    c.store.set(state, "test view")
+    qtbot.waitUntil(gui.view_is_final, timeout=WAIT)
+    saved = gui.frame().copy()
+    gui.dialogs.save_answers.append(str(tmp_path / "view.png"))
+    w.acts.save_image.trigger()
+    qtbot.waitUntil(lambda: (tmp_path / "view.png").exists(), timeout=WAIT)
+    c.store.set(ViewState(), "reset")
+    qtbot.waitUntil(gui.view_is_final, timeout=WAIT)
+    assert not np.array_equal(gui.frame(), saved)
+    gui.dialogs.open_answers.append(str(tmp_path / "view.png"))
+    w.acts.open_recipe.trigger()
+    s = c.store.state
+    assert (s.camera, s.anchors, s.weights, s.psi) == (state.camera, state.anchors, state.weights, state.psi)
+    qtbot.waitUntil(gui.view_is_final, timeout=WAIT)
+    assert np.array_equal(gui.frame(), saved)
+    assert "Opened the recipe of view.png" in w.statusBar().currentMessage()
+    # a command-line export, dropped on the window
+    assert run_cli(["export", skip32, "--seed", "5", "--zoom", "0.5", "--size", "20", "20",
+                    "--out", str(tmp_path / "cli.tif")]) == 0
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(tmp_path / "cli.tif"))])
+    for event in (QDragEnterEvent(QPoint(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                                  Qt.KeyboardModifier.NoModifier),
+                  QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                             Qt.KeyboardModifier.NoModifier)):
+        QApplication.sendEvent(w, event)
+    qtbot.waitUntil(lambda: c.store.state.anchors == (Anchor(seed=5),), timeout=WAIT)  # after its model loads
+    assert c.store.state.camera.zoom == 0.5 and os.path.samefile(c.models.path, skip32)
+    assert gui.dialogs.messages == []
+    # a plain image without a recipe: a clear message, nothing changes
+    Image.new("RGB", (4, 4)).save(tmp_path / "plain.png")
+    before = c.store.state
+    assert not c.sessions.open_recipe(str(tmp_path / "plain.png"))
+    assert c.store.state == before and "no inr-explorer recipe" in gui.dialogs.messages[-1][1]

@@ -12,6 +12,7 @@ import numpy as np
 from PIL import Image
 from PySide6.QtCore import Qt
 
+from app.view_state import ViewState
 from engine.coords import camera_grid, pixel_step
 from engine.renderer import render_image, render_request, to_uint8
 from engine.styles import base_style
@@ -182,10 +183,22 @@ def test_masks_travel_in_sessions_and_the_png_recipe(qtbot: Any, gui: GuiApp, tm
     out = tmp_path / "painted.png"
     c.sessions.save_image(str(out))
     qtbot.waitUntil(out.exists, timeout=WAIT)
-    recipe = json.loads(Image.open(out).text["inr-explorer-recipe"])
-    assert recipe["style"]["paint"]["layers"][0]["anchor"] == 1 and len(recipe["style"]["layer_table"]) == 13
+    summary = json.loads(Image.open(out).text["inr-explorer-recipe"])  # Pillow opens it: the text stays short
+    assert summary["view"]["paint"] == "in the inRe chunk" and len(summary["view"]["layer_table"]) == 13
+    from engine.recipes import read_recipe_doc
+
+    recipe = read_recipe_doc(out)  # the whole recipe, from the private chunk
+    assert recipe["view"]["paint"]["layers"][0]["anchor"] == 1
+    assert recipe["style"]["masks"] is not None  # the renderable form: main.py render --recipe paints too
     assert np.array_equal(np.asarray(Image.open(out).convert("RGB")),
                           render_image(engine_g, painted.style(), Camera(), (CANVAS, CANVAS)))
+    c.store.set(ViewState(), "clear")  # File → Open Recipe brings the painted masks back, editable
+    assert c.sessions.open_recipe(str(out))
+    assert c.store.state == painted
+    from engine.cli import run_cli  # and the command line paints the same pixels from it
+
+    assert run_cli(["render", "--recipe", str(out), "--out", str(tmp_path / "again.png")]) == 0
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "again.png")), np.asarray(Image.open(out).convert("RGB")))
 
 
 def test_mask_tools_import_export_and_bad_files(qtbot: Any, gui: GuiApp, tmp_path: Path) -> None:
