@@ -23,6 +23,7 @@ class Actions:
     quit: QAction
     undo: QAction
     redo: QAction
+    copy_view: QAction
     pan_left: QAction
     pan_right: QAction
     pan_up: QAction
@@ -42,7 +43,7 @@ class Actions:
 
     def canvas_actions(self) -> list[QAction]:
         return [self.pan_left, self.pan_right, self.pan_up, self.pan_down, self.zoom_in, self.zoom_out,
-                self.rotate_cw, self.rotate_ccw, self.reset_view]
+                self.rotate_cw, self.rotate_ccw, self.reset_view, self.copy_view]
 
     def all(self) -> list[QAction]:
         return [getattr(self, f.name) for f in fields(self)]
@@ -78,6 +79,8 @@ def create_actions(window: QWidget, canvas: QWidget) -> Actions:
         quit=_action(window, "&Quit", _Key.Quit),
         undo=_action(window, "&Undo", _Key.Undo),
         redo=_action(window, "&Redo", _Key.Redo),
+        copy_view=_action(window, "&Copy View", _Key.Copy,
+                          "Copy the picture on the canvas to the clipboard (canvas focused, or from the Edit menu)"),
         pan_left=_action(window, "Pan Left", "Left"),
         pan_right=_action(window, "Pan Right", "Right"),
         pan_up=_action(window, "Pan Up", "Up"),
@@ -92,7 +95,8 @@ def create_actions(window: QWidget, canvas: QWidget) -> Actions:
         prev_seed=_action(window, "Previous Seed", "[", "Active anchor: seed − 1"),
         next_seed=_action(window, "Next Seed", "]", "Active anchor: seed + 1"),
         random_seed=_action(window, "Random Seed", "Ctrl+D", "Active anchor: a random seed"),
-        random_walk=_action(window, "Random &Walk", "Ctrl+Space", "Animate the active anchor", checkable=True),
+        # not Ctrl+Space: that is Spotlight on macOS and the input-source switch on many desktops
+        random_walk=_action(window, "Random &Walk", "Ctrl+Shift+W", "Animate the active anchor", checkable=True),
         shortcuts_help=_action(window, "&Keyboard Shortcuts", _Key.HelpContents),
         about=_action(window, "&About"),
     )

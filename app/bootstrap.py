@@ -8,10 +8,12 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from app.controller import Controller
 from app.dialogs import RECIPE_SUFFIXES
+from app.logs import install_excepthook, setup_logging
 from app.main_window import MainWindow
 from app.settings import AppPaths, Settings, valid_device_name
 
@@ -23,7 +25,7 @@ APPLICATION = "INR Explorer"
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="main.py", description="Explore coordinate-based image generators.")
+    p = argparse.ArgumentParser(prog=program_name(), description="Explore coordinate-based image generators.")
     p.add_argument("paths", nargs="*", help="a checkpoint to open (default: the last model or the embedded "
                    "generator), and optionally a .json session or .npy / .npz latents")
     p.add_argument("--device", help="where the generator runs: auto, cuda (or cuda:N), mps or cpu")
@@ -42,8 +44,11 @@ def build(argv: Sequence[str] = ()) -> tuple[MainWindow, Controller]:
         if not valid_device_name(args.device):
             raise SystemExit(f"--device: expected auto, cuda, cuda:N, mps or cpu, got {args.device!r}")
         settings.device = args.device
+    log_file = setup_logging(paths.data_dir)
     window = MainWindow(thumb_size=settings.thumb_size)
+    window.setWindowIcon(app_icon())
     controller = Controller(window, settings, paths)
+    controller.log_file = log_file
     window.model_panel.set_device(settings.device)
     not_models = (".json", ".npy", ".npz", *RECIPE_SUFFIXES)  # sessions, latents, exported images / videos
     checkpoints = [p for p in args.paths if os.path.splitext(p)[1].lower() not in not_models]
@@ -54,18 +59,40 @@ def build(argv: Sequence[str] = ()) -> tuple[MainWindow, Controller]:
     return window, controller
 
 
+def program_name() -> str:
+    """How the user started us, for help texts: "main.py" or the installed "inr-explorer"."""
+    return os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] not in ("", "-c") else "inr-explorer"
+
+
 def run(argv: Sequence[str] = ()) -> int:
     """Run the GUI; returns the process exit code."""
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "inr-explorer"])
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
+    app.setWindowIcon(app_icon())
     try:
         window, controller = build(argv)
     except SystemExit as e:  # argparse --help / usage errors
         return int(e.code or 0)
+    log = controller.log_file
+
+    def report(summary: str, details: str) -> None:
+        where = f" The details are in {log}." if log else ""
+        controller.dialogs.message("Unexpected error", f"{summary}\n\nThe explorer keeps running; your work is "
+                                   f"autosaved.{where}", error=True, details=details)
+
+    restore = install_excepthook(report)  # an unexpected error is logged and shown, not the end of the app
     if not controller.settings.geometry:
         window.resize(1280, 800)
     window.show()
     code = app.exec()
     controller.close()
+    restore()
     return int(code)
+
+
+def app_icon() -> QIcon:
+    """The window icon (resources/icon.svg)."""
+    from importlib.resources import files
+
+    return QIcon(str(files("resources") / "icon.svg"))

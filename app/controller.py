@@ -6,12 +6,14 @@ import os
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
+from PySide6.QtGui import QAction
 
 from app import main_thread_gc
 from app.analysis_controller import AnalysisController
 from app.dialogs import RECIPE_SUFFIXES, Dialogs
 from app.export_controller import ExportController
 from app.foveation_controller import FoveationController
+from app.help_text import about_html, app_version, shortcuts_html
 from app.keyframe_controller import KeyframeController
 from app.latent_controller import LatentController
 from app.layer_controller import LayerController
@@ -28,30 +30,14 @@ from app.view_state import ViewStore
 from engine.latents import LATENT_SUFFIXES, read_latent
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from app.main_window import MainWindow
     from app.settings import AppPaths, Settings
     from engine.service import RenderService
 
 SESSION_SUFFIXES = (".json",)
 
-SHORTCUTS = """<table cellspacing=4>
-<tr><td><b>Drag</b></td><td>pan</td></tr>
-<tr><td><b>Shift-drag</b></td><td>rotate</td></tr>
-<tr><td><b>Wheel / pinch</b></td><td>zoom about the cursor</td></tr>
-<tr><td><b>Double-click, Home, 0</b></td><td>reset the view</td></tr>
-<tr><td><b>Arrows</b></td><td>pan (canvas focused)</td></tr>
-<tr><td><b>+ / −</b></td><td>zoom in / out</td></tr>
-<tr><td><b>R / Shift+R</b></td><td>rotate 15° clockwise / counter-clockwise</td></tr>
-<tr><td><b>F</b></td><td>show / hide the training frame</td></tr>
-<tr><td><b>[ / ]</b></td><td>previous / next seed (with a brush: smaller / larger brush)</td></tr>
-<tr><td><b>B / E</b></td><td>brush / eraser (style painting; right-drag erases, middle-drag pans)</td></tr>
-<tr><td><b>M</b></td><td>show / hide the painted masks</td></tr>
-<tr><td><b>Ctrl+D</b></td><td>random seed</td></tr>
-<tr><td><b>Ctrl+Space</b></td><td>random walk</td></tr>
-<tr><td><b>Ctrl+Z / Ctrl+Shift+Z</b></td><td>undo / redo</td></tr>
-<tr><td><b>Ctrl+S</b></td><td>save image (PNG with recipe)</td></tr>
-<tr><td><b>Ctrl+O</b></td><td>open checkpoint</td></tr>
-</table>"""
 
 
 class Controller(QObject):
@@ -96,6 +82,7 @@ class Controller(QObject):
         self.mixing = MixingController(window, self.store, self.client)
         self.paint = PaintController(window, self.store, self.view, self.models, self.dialogs)
         self._closed = False
+        self.log_file: Path | None = None  # set by app.bootstrap (the About box names it)
         a = window.acts
         undo = self.store.undo_stack
         a.undo.triggered.connect(undo.undo)
@@ -108,11 +95,9 @@ class Controller(QObject):
         a.redo.setEnabled(False)
         a.quit.triggered.connect(window.close)
         a.shortcuts_help.triggered.connect(
-            lambda: self.dialogs.message("Keyboard shortcuts", SHORTCUTS))
-        a.about.triggered.connect(lambda: self.dialogs.message(
-            "About INR Explorer", "Explore coordinate-based image generators (CIPS, INR-GAN, CREPS): every "
-            "pixel is computed from its (x, y) coordinate, so panning, zooming and rotating re-evaluate the "
-            "generator on a transformed grid."))
+            lambda: self.dialogs.message("Keyboard shortcuts", shortcuts_html(window.findChildren(QAction))))
+        a.about.triggered.connect(self.show_about)
+        a.copy_view.triggered.connect(self.sessions.copy_view)
         window.filesDropped.connect(self.open_paths)
         window.closing.connect(self.close)
         self.models.modelChanged.connect(lambda info: self.view.set_model_available(True))
@@ -135,6 +120,10 @@ class Controller(QObject):
         else:
             self.open_paths([model])
         self.sessions.start()
+
+    def show_about(self) -> None:
+        info = {**self.client.service.about(), "log": str(self.log_file or "")}
+        self.dialogs.message("About INR Explorer", about_html(app_version(), info))
 
     def open_paths(self, paths: list[str]) -> None:
         """Open dropped or command-line files by kind: sessions, exported images / videos (their recipes), .npy /

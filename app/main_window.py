@@ -110,6 +110,8 @@ class MainWindow(QMainWindow):
         edit = bar.addMenu("&Edit")
         edit.addAction(a.undo)
         edit.addAction(a.redo)
+        edit.addSeparator()
+        edit.addAction(a.copy_view)
         view = bar.addMenu("&View")
         for act in (a.zoom_in, a.zoom_out, a.rotate_cw, a.rotate_ccw, a.reset_view):
             view.addAction(act)

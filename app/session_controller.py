@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer
+from PySide6.QtGui import QGuiApplication, QImage
 
 from app import session as sessions
 from app.dialogs import PNG_FILTER, RECIPE_FILTER, SESSION_FILTER, Dialogs
@@ -259,6 +260,17 @@ class SessionController(QObject):
             self.dialogs.message("Cannot save image", getattr(frame, "error", None) or "render failed", error=True)
             return
         self._write_png(path, frame, request)
+
+    def copy_view(self) -> None:
+        """Edit → Copy View: the picture on the canvas (the last finished frame) to the clipboard."""
+        frame = self.view.last_final
+        if frame is None or frame[0].image is None:
+            self.window.show_status("Nothing to copy yet", error=True)
+            return
+        a = np.ascontiguousarray(frame[0].image)
+        h, w = a.shape[:2]
+        QGuiApplication.clipboard().setImage(QImage(a.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy())
+        self.window.show_status(f"Copied the view ({w} × {h}) to the clipboard")
 
     def recipe(self, request: RenderRequest) -> dict[str, Any]:
         """The saved image's recipe (`engine.recipes`, the one schema), with the editable view for File → Open."""

@@ -80,7 +80,7 @@ def _add_export_options(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="main.py",
+        prog=os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] not in ("", "-c") else "inr-explorer",
         description="Explorer for coordinate-based image generators. Without a subcommand: open the GUI "
                     "(optionally on CHECKPOINT).",
     )

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import logging
 import threading
-import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -22,6 +22,8 @@ from engine.interactive import (
 from engine.pixel_cache import PanCache
 from engine.renderer import CancelToken, render_request
 from engine.types import Frame, RenderRequest, next_id
+
+_log = logging.getLogger("inr_explorer.engine")
 
 if TYPE_CHECKING:
     from engine.models.base import Generator
@@ -117,6 +119,14 @@ class RenderService:
         """The current model (touch it only from jobs running on the engine thread)."""
         return self._gen
 
+    def about(self) -> dict[str, str]:
+        """Versions and devices for an About box or a bug report (imports torch)."""
+        import torch
+
+        g = self._gen
+        return {"torch": torch.__version__, "devices": ", ".join(label for _, label in self.devices()[1:]),
+                "device": "" if g is None else f"{g.device} ({g.precision})"}
+
     @staticmethod
     def devices() -> list[tuple[str, str]]:
         """(device name, label) of the devices this machine has, for a device menu (`available_devices`)."""
@@ -138,7 +148,7 @@ class RenderService:
             except (CheckpointError, ValueError, RuntimeError, MemoryError) as e:
                 result = LoadResult(job_id, self._epoch, error=one_line(e))
             except Exception as e:  # an unexpected loader bug must still answer, or the caller waits forever
-                traceback.print_exc()
+                _log.exception("unexpected error on the engine thread")
                 result = LoadResult(job_id, self._epoch, error=f"{path}: {type(e).__name__}: {one_line(e)}")
             else:
                 self._gen = g
@@ -188,7 +198,7 @@ class RenderService:
             except RenderCancelled:
                 result = JobResult(job_id, cancelled=True)
             except Exception as e:  # errors travel back as values; the loop never dies
-                traceback.print_exc()
+                _log.exception("unexpected error on the engine thread")
                 result = JobResult(job_id, error=one_line(e))
             if on_done is not None:
                 on_done(result)
@@ -212,7 +222,7 @@ class RenderService:
             try:
                 self._run_render(item)
             except Exception:  # a render bug must not abort the job that lent it the thread
-                traceback.print_exc()
+                _log.exception("unexpected error on the engine thread")
 
     def cancel_jobs(self) -> None:
         """Cancel the running job and drop waiting ones (renders are not affected)."""
@@ -262,7 +272,7 @@ class RenderService:
                 elif not item.token.cancelled:
                     item.fn()
             except Exception:
-                traceback.print_exc()
+                _log.exception("unexpected error on the engine thread")
             finally:
                 with self._cond:
                     self._running = None

@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt
 from engine.coords import pixel_step
 from engine.renderer import render_image
 from engine.types import Anchor, Camera, StyleSpec
-from tests.gui_support import CANVAS, GuiApp, canvas_pixels, drag, make_app
+from tests.gui_support import CANVAS, FakeDialogs, GuiApp, canvas_pixels, drag, make_app
 
 WAIT = 30000
 
@@ -254,3 +254,52 @@ def test_canvas_keyboard_shortcuts(qtbot: Any, gui: GuiApp) -> None:
     assert state.state.anchors[0].seed == 1
     qtbot.keyClick(w.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert state.state.anchors[0].seed == 0
+
+
+def test_help_about_clipboard_log_and_excepthook(qtbot: Any, tmp_path: Path, skip32: str) -> None:
+    """Help lists the real shortcuts (from the actions), About names the versions and device, Copy View puts
+    the canvas on the clipboard, and an unexpected error is logged and shown instead of ending the app."""
+    import logging
+    import sys
+
+    from PySide6.QtGui import QGuiApplication
+
+    from app.bootstrap import app_icon, build
+    from app.logs import install_excepthook
+
+    window, c = build([skip32, "--config-dir", str(tmp_path / "c"), "--data-dir", str(tmp_path / "d")])
+    qtbot.addWidget(window)
+    d = FakeDialogs()
+    c.dialogs = d  # the controller's own dialogs: recorded instead of shown
+    qtbot.waitUntil(lambda: c.models.info is not None and c.view.last_final is not None, timeout=60000)
+    window.acts.shortcuts_help.trigger()
+    title, text, _ = d.messages[-1]
+    assert title == "Keyboard shortcuts"
+    for expected in ("Ctrl+Shift+W", "random walk", "Ctrl+Alt+O", "Shift-drag", "copy view"):
+        assert expected.lower() in text.lower(), expected
+    assert "Ctrl+Space" not in text  # Spotlight on macOS
+    window.acts.about.trigger()
+    title, text, _ = d.messages[-1]
+    assert title == "About INR Explorer" and "PyTorch" in text and "cpu (float32)" in text and "inr-explorer.log" in text
+    window.acts.copy_view.trigger()
+    img = QGuiApplication.clipboard().image().convertToFormat(QGuiApplication.clipboard().image().Format.Format_RGB888)
+    frame = c.view.last_final[0].image
+    assert (img.width(), img.height()) == (frame.shape[1], frame.shape[0])
+    got = np.frombuffer(img.constBits(), np.uint8).reshape(img.height(), img.bytesPerLine())[:, :3 * img.width()]
+    assert np.array_equal(got.reshape(frame.shape), frame)
+    assert not app_icon().isNull()
+    reports: list[tuple[str, str]] = []
+    restore = install_excepthook(lambda s, det: reports.append((s, det)))
+    try:
+        try:
+            raise RuntimeError("boom in a slot")
+        except RuntimeError:
+            sys.excepthook(*sys.exc_info())
+    finally:
+        restore()
+    assert reports and reports[0][0] == "RuntimeError: boom in a slot" and "Traceback" in reports[0][1]
+    for h in logging.getLogger("inr_explorer").handlers:
+        h.flush()
+    log = (tmp_path / "d" / "inr-explorer.log").read_text()
+    assert "boom in a slot" in log
+    c.close()
