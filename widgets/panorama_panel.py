@@ -115,6 +115,10 @@ class PanoramaPanel(QWidget):
     def period(self) -> float | None:
         return self._period
 
+    def turn_editable(self) -> bool:
+        """Whether Turn and Blend can be changed (not for a periodic model, whose turn is its period)."""
+        return self._turn.isEnabled() and self._blend.isEnabled()
+
     def settings(self) -> StripSettings:
         return StripSettings(self._width.value(), self._turn.value(), self._yaw.value(), self._blend.value() / 100.0)
 

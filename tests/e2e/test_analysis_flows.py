@@ -196,3 +196,34 @@ def test_foveation_dock_and_panorama_strip(qtbot: Any, small: GuiApp, engine_g: 
     qtbot.mouseClick(ex.dialog.export_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not ex.busy and (tmp_path / "pano.png").exists(), timeout=WAIT)
     assert np.array_equal(np.asarray(Image.open(tmp_path / "pano.png")), to_uint8(rgb))
+
+
+def test_panorama_of_a_periodic_model_uses_its_own_turn(qtbot: Any, tmp_path: Path) -> None:
+    """A model periodic along x (the default generator's kind): the dock turns off Turn and Blend, renders one
+    exact period without a cross-fade, says so, and the wrap is like a neighbouring column pair."""
+    from engine import load_generator
+    from engine.coords import periodic_strip
+    from engine.panorama import seam_stats
+    from engine.renderer import render_camera
+    from engine.training.train import PRESETS, TrainConfig, Trainer, export_weights
+    from tests.gui_support import make_app
+
+    model = tmp_path / "periodic.safetensors"
+    export_weights(model, Trainer(TrainConfig(**PRESETS["tiny"])), {})
+    app = make_app(qtbot, tmp_path, str(model), quality=0.5)
+    try:
+        c, tools = app.controller, app.window.tools
+        qtbot.waitUntil(lambda: c.models.info is not None and app.view_is_final(), timeout=WAIT)
+        assert c.models.info["period_x"] == 8.0
+        tools.panorama_action.trigger()
+        qtbot.waitUntil(lambda: c.panorama.report is not None, timeout=WAIT)
+        panel = tools.panorama_panel
+        assert panel.period() == 8.0 and not panel.turn_editable()
+        cam, size = periodic_strip(8.0, panel.settings().width)
+        assert c.panorama.report.camera == cam and c.panorama.report.image.shape[:2] == (size[1], size[0])
+        rgb = render_camera(load_generator(str(model)), StyleSpec(), cam, size)[0]
+        assert np.array_equal(c.panorama.report.image, to_uint8(rgb))
+        assert "the model's own period, no cross-fade" in panel.message()
+        assert seam_stats(rgb).ratio <= 1.2
+    finally:
+        app.controller.close()
