@@ -6,7 +6,6 @@ docks' numbers equal the command line's.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -15,6 +14,7 @@ import numpy as np
 
 from engine.analysis import (
     PCAResult,
+    SpectrumMean,
     embedding_pca,
     log_magnitude,
     radial_profile,
@@ -26,9 +26,8 @@ from engine.coords import camera_grid
 from engine.foveation import density_rgb, foveate
 from engine.panorama import SeamStats, panorama_geometry, seam_stats
 from engine.renderer import render_camera, render_float, spec_styles, to_uint8
-from engine.styles import resolve_style, z_from_seed
+from engine.styles import resolve_style, seed_style, z_from_seed
 from engine.superres import sr_compare
-from engine.types import Anchor
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -76,11 +75,6 @@ class SpectrumResult:
     native_size: tuple[int, int] | None  # size of the native render behind the overlays
 
 
-def seed_style(style: StyleSpec, seed: int) -> StyleSpec:
-    """The view's style with one seed as its only anchor (ψ, cutoff, noise and ablations kept)."""
-    return dataclasses.replace(style, anchors=(Anchor(seed=seed),), mix=None, layer_table=None, masks=None)
-
-
 def spectrum_job(style: StyleSpec, camera: Camera, size: tuple[int, int], seeds: int | None = None,
                  overlays: tuple[str, ...] = ()) -> Job:
     """Power spectrum of the view (``seeds`` None) or its mean over seeds 0..N-1 (``main.py spectrum``).
@@ -97,20 +91,20 @@ def spectrum_job(style: StyleSpec, camera: Camera, size: tuple[int, int], seeds:
         density = density_over_native(camera, size, g.resolution)
         methods = overlays if density >= MIN_OVERLAY_FACTOR else ()
         native = native_size(camera, size, g.resolution) if methods else None
-        powers: list[np.ndarray] = []
-        upsampled: dict[str, list[np.ndarray]] = {m: [] for m in methods}
+        power = SpectrumMean()  # running sums: one spectrum per method in memory, whatever the seed count
+        upsampled = {m: SpectrumMean() for m in methods}
         for i, st in enumerate(styles):
             token.check()
-            powers.append(spectrum(render_float(g, st, grid, token)[0]))
+            power.add(spectrum(render_float(g, st, grid, token)[0]))
             if native is not None:
                 low = render_float(g, st, camera_grid(camera, *native), token)[0]
                 for m in methods:
-                    upsampled[m].append(spectrum(upsample(low, size[0], size[1], m)))
+                    upsampled[m].add(spectrum(upsample(low, size[0], size[1], m)))
             progress((i + 1) / len(styles))
-        mean = np.mean(powers, axis=0)
+        mean = power.mean()
         freqs, prof = radial_profile(mean)
         return SpectrumResult(log_magnitude(mean), freqs, prof,
-                              {m: radial_profile(np.mean(p, axis=0))[1] for m, p in upsampled.items()},
+                              {m: radial_profile(p.mean())[1] for m, p in upsampled.items()},
                               len(styles), size, density, native)
 
     return run

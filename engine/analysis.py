@@ -32,6 +32,24 @@ def spectrum(img: np.ndarray, window: bool = True) -> np.ndarray:
     return np.abs(np.fft.fftshift(np.fft.fft2(g))) ** 2
 
 
+class SpectrumMean:
+    """The mean of power spectra added one at a time: a running float64 sum, so averaging over many seeds
+    keeps one spectrum in memory, whatever the count."""
+
+    def __init__(self) -> None:
+        self.total: np.ndarray | None = None
+        self.count = 0
+
+    def add(self, power: np.ndarray) -> None:
+        self.total = power.astype(np.float64, copy=True) if self.total is None else self.total + power
+        self.count += 1
+
+    def mean(self) -> np.ndarray:
+        if self.total is None:
+            raise ValueError("no spectra added")
+        return self.total / self.count
+
+
 def log_magnitude(power: np.ndarray) -> np.ndarray:
     """log10(1 + |F|) for display."""
     return np.log10(1.0 + np.sqrt(power))

@@ -147,9 +147,15 @@ def run(args: argparse.Namespace) -> int:
         from engine.coords import identity_grid
 
         n = args.size or g.resolution
-        imgs = g.synthesis(_seeds_ws(g, args.seeds), grid=identity_grid(n))
-        powers = [spectrum(im, window=not args.no_window) for im in imgs]
-        mean = np.mean(powers, axis=0)
+        from engine.analysis import SpectrumMean
+        from engine.renderer import render_float
+        from engine.styles import seed_style
+        from engine.types import StyleSpec
+
+        grid, acc = identity_grid(n), SpectrumMean()
+        for seed in range(args.seeds):  # one seed at a time, tiled: memory does not grow with the count
+            acc.add(spectrum(render_float(g, seed_style(StyleSpec(), seed), grid)[0], window=not args.no_window))
+        mean = acc.mean()
         freqs, prof = radial_profile(mean)
         mag = log_magnitude(mean)
         _save_png(args.out.with_suffix(".png"), np.repeat((mag / max(mag.max(), 1e-12))[..., None], 3, -1))

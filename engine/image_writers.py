@@ -30,7 +30,7 @@ TEXT_LIMIT = 256 * 1024
 class AtomicFile:
     """A temporary file in the target's directory that replaces the target on `commit`."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, mode: str = "wb") -> None:
         self.path = Path(path)
         parent = self.path.parent if str(self.path.parent) else Path(".")
         if not parent.is_dir():
@@ -39,7 +39,7 @@ class AtomicFile:
             raise PermissionError(f"{parent}: directory is not writable")
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".part", dir=parent)
         self.tmp = Path(tmp)
-        self.file = os.fdopen(fd, "wb")
+        self.file = os.fdopen(fd, mode)
 
     def commit(self) -> None:
         self.file.flush()
@@ -221,18 +221,15 @@ class TiffWriter(ImageWriter):
         self._strip = np.empty((0, width, 3), self.dtype)
         self._queue: queue.Queue[np.ndarray | None] = queue.Queue(maxsize=2)
         self._error: BaseException | None = None
-        self._reduced: list[np.memmap] = []
         self._reduced_rows = [0] * len(self.levels)
         self._carry: list[np.ndarray | None] = [None] * len(self.levels)
-        if self.levels:
-            self._scratch = AtomicFile(self._out.path.with_name(self._out.path.name + ".levels"))
-            sizes = [h * w * 3 * self.dtype.itemsize for w, h in self.levels]
-            self._scratch.file.truncate(sum(sizes))
-            self._scratch.file.flush()
+        self._level_offsets: list[int] = []  # where each level starts in the scratch file
+        if self.levels:  # plain reads and writes, not a memmap: mapped pages would count as resident memory
+            self._scratch = AtomicFile(self._out.path.with_name(self._out.path.name + ".levels"), "w+b")
             offset = 0
-            for (w, h), n in zip(self.levels, sizes, strict=True):
-                self._reduced.append(np.memmap(self._scratch.tmp, self.dtype, "r+", offset, (h, w, 3)))
-                offset += n
+            for w, h in self.levels:
+                self._level_offsets.append(offset)
+                offset += h * w * 3 * self.dtype.itemsize
         self._thread = threading.Thread(target=self._run, args=(compression_level,), daemon=True,
                                         name="tiff-writer")
         self._thread.start()
@@ -269,7 +266,8 @@ class TiffWriter(ImageWriter):
         small = (r[0::2, 0::2] + r[1::2, 0::2] + r[0::2, 1::2] + r[1::2, 1::2]) * 0.25
         small = np.clip(np.rint(small), 0, np.iinfo(self.dtype).max).astype(self.dtype)[:, :w]
         y0 = self._reduced_rows[level]
-        self._reduced[level][y0:y0 + small.shape[0]] = small
+        self._scratch.file.seek(self._level_offsets[level] + y0 * w * 3 * self.dtype.itemsize)
+        self._scratch.file.write(np.ascontiguousarray(small).tobytes())
         self._reduced_rows[level] += small.shape[0]
         self._reduce(level + 1, small, last)
 
@@ -291,8 +289,6 @@ class TiffWriter(ImageWriter):
         self._thread.join()
         if self._error is not None:
             raise OSError(f"{self._out.path}: {self._error}") from self._error
-        for m in self._reduced:
-            m.flush()
         self._close_scratch()
 
     def abort(self) -> None:
@@ -306,7 +302,6 @@ class TiffWriter(ImageWriter):
 
     def _close_scratch(self) -> None:
         if self.levels:
-            self._reduced = []
             self._scratch.abort()  # the levels were temporary: never renamed into place
 
     # ------------------------------------------------------------------ consumer side (writer thread)
@@ -323,11 +318,18 @@ class TiffWriter(ImageWriter):
                 yield tile
 
     def _level_tiles(self, level: int) -> Iterator[np.ndarray]:
-        t, img = self.TILE, self._reduced[level]
-        h, w = img.shape[:2]
+        """The tiles of a reduced level, read back one row of tiles at a time (only the producer, who is
+        done by now, wrote the scratch file)."""
+        t, (w, h) = self.TILE, self.levels[level]
+        row_bytes = w * 3 * self.dtype.itemsize
+        f = self._scratch.file
+        f.flush()
         for y0 in range(0, h, t):
+            rows = min(t, h - y0)
+            f.seek(self._level_offsets[level] + y0 * row_bytes)
+            strip = np.frombuffer(f.read(rows * row_bytes), self.dtype).reshape(rows, w, 3)
             for x0 in range(0, w, t):
-                tile = np.asarray(img[y0:y0 + t, x0:x0 + t])
+                tile = strip[:, x0:x0 + t]
                 if tile.shape[:2] != (t, t):
                     tile = np.pad(tile, ((0, t - tile.shape[0]), (0, t - tile.shape[1]), (0, 0)))
                 yield tile

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -168,3 +169,8 @@ def _mask_routing(spec: StyleSpec, masks: np.ndarray, k: int,
             raise ValueError(f"mask_layers: a range must be [first, stop) with 0 <= first < stop, got {r}")
         bounds.append((first, stop))
     return anchors, [tuple(i for i, (a, b) in enumerate(bounds) if a <= layer < b) for layer in range(num_ws)]
+
+
+def seed_style(style: StyleSpec, seed: int) -> StyleSpec:
+    """``style`` with one seed as its only anchor (ψ, cutoff, noise and ablations kept): a seed of an average."""
+    return dataclasses.replace(style, anchors=(Anchor(seed=seed),), mix=None, layer_table=None, masks=None)

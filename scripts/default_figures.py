@@ -1,4 +1,4 @@
-"""Figures of the default generator for docs/: samples (2x super-resolved), zoom 0.5, panoramas, data."""
+"""Figures of the default generator for docs/: samples (2x super-resolved), zoom 0.5, full-turn panoramas, data."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from engine import load_generator
-from engine.coords import camera_grid
+from engine.coords import camera_grid, periodic_strip, wrap_blend
 from engine.training.landscapes import render_frame
 from engine.types import Camera
 
@@ -31,7 +31,7 @@ def tile(imgs: np.ndarray, cols: int, pad: int = 2) -> np.ndarray:
     return out
 
 
-def main(out: Path = Path("docs/default_generator"), ckpt: str = "default") -> None:
+def main(out: Path = Path("docs/default_generator"), ckpt: str = sys.argv[1] if len(sys.argv) > 1 else "default") -> None:
     torch.set_num_threads(1)
     out.mkdir(parents=True, exist_ok=True)
     g = load_generator(ckpt)
@@ -41,10 +41,15 @@ def main(out: Path = Path("docs/default_generator"), ckpt: str = "default") -> N
     Image.fromarray(tile(ident, 8)).save(out / "samples.jpg", **save)
     zoom = to_u8(g.synthesis(ws, grid=camera_grid(Camera(zoom=0.5), 128, 128)))
     Image.fromarray(tile(zoom, 8)).save(out / "zoom05.jpg", **save)
-    pano = to_u8(np.concatenate([g.synthesis(ws[i:i + 1], grid=camera_grid(Camera(), 512, 128))
-                                 for i in range(4)]))
+    if g.period_x:  # a full turn at the model's own period, no cross-fade: column 0 continues the last one
+        cam, (pw, ph) = periodic_strip(g.period_x, 768)
+        grid, wrap = camera_grid(cam, pw, ph), wrap_blend(cam, pw, ph)
+        assert wrap is None  # blend 0
+    else:
+        grid = camera_grid(Camera(), 512, 128)
+    pano = to_u8(np.concatenate([g.synthesis(ws[i:i + 1], grid=grid) for i in range(4)]))
     Image.fromarray(tile(pano, 1)).save(out / "panoramas.jpg", **save)
-    data = np.stack([render_frame(s, 128) for s in range(24)])
+    data = np.stack([render_frame(s, 128) for s in range(24)])  # evaluation seeds: held out from training
     Image.fromarray(tile(data, 8)).save(out / "data.jpg", **save)
 
 

@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from engine import load_generator
 from engine.analysis import embedding_pca, psnr, radial_profile, scale_consistency, spectrum, ssim, upsample
@@ -63,3 +64,17 @@ def test_cips_embedding_pca(fixtures: Path) -> None:
     emb = g.coordinate_embeddings()["emb.input"].numpy()
     assert emb.shape == (28, 64, 64)
     assert embedding_pca(emb).rgb.shape == (64, 64, 3)
+
+
+def test_spectrum_mean_is_a_running_sum_equal_to_the_mean() -> None:
+    from engine.analysis import SpectrumMean
+
+    rng = np.random.default_rng(0)
+    powers = [spectrum(rng.standard_normal((3, 16, 16)).astype(np.float32)) for _ in range(5)]
+    acc = SpectrumMean()
+    for p in powers:
+        acc.add(p)
+    assert acc.count == 5 and np.allclose(acc.mean(), np.mean(powers, axis=0), rtol=1e-12)
+    assert acc.total is not None and acc.total.shape == (16, 16)  # one spectrum held, not five
+    with pytest.raises(ValueError, match="no spectra"):
+        SpectrumMean().mean()
