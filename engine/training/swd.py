@@ -127,7 +127,8 @@ def swd(images_a: np.ndarray | torch.Tensor, images_b: np.ndarray | torch.Tensor
     levels = 1
     while (res >> levels) >= MIN_LEVEL_RES:
         levels += 1
-    allowed = torch.ones(a.shape[-2:], dtype=torch.bool) if region is None else torch.as_tensor(region, dtype=torch.bool)
+    allowed = torch.ones(a.shape[-2:], dtype=torch.bool) if region is None else \
+        torch.from_numpy(np.array(region, dtype=bool))  # a copy: regions are often read-only broadcasts
     if allowed.shape != a.shape[-2:]:
         raise ValueError(f"region: expected shape {tuple(a.shape[-2:])}, got {tuple(allowed.shape)}")
     gen = torch.Generator().manual_seed(seed)
