@@ -99,7 +99,7 @@ class CrepsGenerator(Generator):
         if precision not in PRECISIONS:
             raise ValueError(f"precision: expected one of {', '.join(PRECISIONS)}, got {precision!r}")
         self.cfg = config
-        self.precision = precision
+        self.head_precision = precision  # the official mixed mode; `Generator.precision` is the autocast one
         self.resolution = config.img_resolution
         self.z_dim, self.w_dim, self.num_ws = config.z_dim, config.w_dim, config.num_ws
         self._t = {k: v.detach().to(self.device, torch.float32 if v.is_floating_point() else v.dtype).contiguous()
@@ -162,10 +162,10 @@ class CrepsGenerator(Generator):
         self._amp_w = t["synthesis.b4.input.weight"][0, :, 0, :].t().contiguous()
         self._cache: dict[str, Any] = {}
         self._line_caches: dict[Any, LineCache] = {}
-        self._fp16 = dict.fromkeys(_HEAD, self.precision == "fp16-head" and c.head_fp16)
+        self._fp16 = dict.fromkeys(_HEAD, self.head_precision == "fp16-head" and c.head_fp16)
         for r, half in zip(c.block_res, c.block_fp16, strict=True):
             for name in ("fc0", "fc1", "tores"):
-                self._fp16[f"synthesis.b{r}.{name}"] = self.precision == "fp16-head" and half
+                self._fp16[f"synthesis.b{r}.{name}"] = self.head_precision == "fp16-head" and half
 
     # ----------------------------------------------------------------- Generator hooks
     def _map(self, z: torch.Tensor) -> torch.Tensor:
