@@ -213,7 +213,23 @@ def test_sigint_during_export_leaves_nothing(skip32: Path, tmp_path: Path) -> No
     assert [p.name for p in tmp_path.iterdir()] == ["big.png"]
 
 
-def test_sigkill_then_resume_equals_uninterrupted(skip32: Path, tmp_path: Path) -> None:
+def test_sigkill_then_resume_equals_uninterrupted(skip32: Path, tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # One thread in both processes: this tests the journal, and MKL's Intel kernels on 2 threads were seen to
+    # round a band differently between processes (1 run in 3 under CI leg 3's settings; open in issue #19's note)
+    import torch
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    monkeypatch.setenv("MKL_NUM_THREADS", "1")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        _sigkill_then_resume(skip32, tmp_path)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _sigkill_then_resume(skip32: Path, tmp_path: Path) -> None:
     common = [str(skip32), "--seed", "5", "--size", "300", "200", "--tile-pixels", "3000", "--journal", "on"]
     ref = tmp_path / "ref.png"
     assert cli("export", *common, "--journal", "off", "--out", ref) == 0
