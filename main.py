@@ -22,6 +22,11 @@ def version() -> str:
         return "0.1.0 (not installed)"
 
 
+def program_name() -> str:
+    """How the user started us, for help texts: "main.py" or the installed "inr-explorer"."""
+    return os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] not in ("", "-c") else "inr-explorer"
+
+
 def _mistyped_command(arg: str) -> str | None:
     """An error message when `arg` looks like a mistyped subcommand rather than a file to open."""
     if arg in SUBCOMMANDS or arg.startswith("-") or os.path.splitext(arg)[1] or os.path.exists(arg) or arg == "default":

@@ -25,6 +25,8 @@ APPLICATION = "INR Explorer"
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    from main import program_name  # the one definition, beside version()
+
     p = argparse.ArgumentParser(prog=program_name(), description="Explore coordinate-based image generators.")
     p.add_argument("paths", nargs="*", help="a checkpoint to open (default: the last model or the embedded "
                    "generator), and optionally a .json session or .npy / .npz latents")
@@ -57,11 +59,6 @@ def build(argv: Sequence[str] = ()) -> tuple[MainWindow, Controller]:
     if others:
         controller.open_paths(others)
     return window, controller
-
-
-def program_name() -> str:
-    """How the user started us, for help texts: "main.py" or the installed "inr-explorer"."""
-    return os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] not in ("", "-c") else "inr-explorer"
 
 
 def run(argv: Sequence[str] = ()) -> int:

@@ -79,8 +79,10 @@ def _add_export_options(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from main import program_name  # the one definition, beside version()
+
     parser = argparse.ArgumentParser(
-        prog=os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] not in ("", "-c") else "inr-explorer",
+        prog=program_name(),
         description="Explorer for coordinate-based image generators. Without a subcommand: open the GUI "
                     "(optionally on CHECKPOINT).",
     )
