@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -10,6 +11,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from engine.models.base import Generator
+    from engine.types import StyleSpec
 
 
 def _gray(img: np.ndarray) -> np.ndarray:
@@ -44,10 +46,31 @@ class SpectrumMean:
         self.total = power.astype(np.float64, copy=True) if self.total is None else self.total + power
         self.count += 1
 
+    def merge(self, other: SpectrumMean) -> None:
+        """Add another running sum (a chunk of seeds summed elsewhere)."""
+        if other.total is not None:
+            self.total = other.total.copy() if self.total is None else self.total + other.total
+            self.count += other.count
+
     def mean(self) -> np.ndarray:
         if self.total is None:
             raise ValueError("no spectra added")
         return self.total / self.count
+
+
+def mean_spectrum(g: Generator, seeds: Sequence[int], size: int, window: bool = True,
+                  style: StyleSpec | None = None) -> SpectrumMean:
+    """Running sum of the power spectra of ``size``² identity renders of ``seeds`` (each a seed of ``style``),
+    rendered one at a time and tiled: memory does not grow with the count."""
+    from engine.coords import identity_grid
+    from engine.renderer import render_float
+    from engine.styles import seed_style
+    from engine.types import StyleSpec
+
+    grid, acc = identity_grid(size), SpectrumMean()
+    for seed in seeds:
+        acc.add(spectrum(render_float(g, seed_style(style or StyleSpec(), seed), grid)[0], window=window))
+    return acc
 
 
 def log_magnitude(power: np.ndarray) -> np.ndarray:
@@ -171,3 +194,14 @@ def scale_consistency(g: Generator, ws: np.ndarray, scales: tuple[int, ...] = (2
             "ssim": float(np.mean([ssim(d, r) for d, r in zip(down, native, strict=True)])),
         })
     return rows
+
+
+def consistency_per_seed(g: Generator, seeds: Sequence[int], scales: tuple[int, ...] = (2, 4)) -> np.ndarray:
+    """`scale_consistency` of each seed alone: float64 [seeds, scales, 2] of (PSNR, SSIM)."""
+    from engine.styles import z_from_seed
+
+    out = np.empty((len(seeds), len(scales), 2))
+    for i, seed in enumerate(seeds):
+        rows = scale_consistency(g, g.mapping(z_from_seed(seed, g.z_dim)[None]), scales)
+        out[i] = [[r["psnr"], r["ssim"]] for r in rows]
+    return out

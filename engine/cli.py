@@ -6,10 +6,11 @@ Errors print one line to stderr and exit with code 2; nothing is left behind.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,7 @@ from engine.errors import CheckpointError, RenderCancelled, one_line
 from engine.types import Anchor, Camera
 
 if TYPE_CHECKING:
+    from engine.cluster import Cluster
     from engine.models.base import Generator
 
 EXIT_ERROR = 2
@@ -69,6 +71,33 @@ def _add_precision(p: argparse.ArgumentParser) -> None:
                         f"against float32 and refused above {MAX_LEVELS:g} uint8 levels; tf32 needs a CUDA GPU")
 
 
+def add_cluster_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--cluster", default=None, metavar="ADDRESS",
+                   help="run the work as tasks on Dask distributed: local[:N] starts N worker processes here "
+                        "(default one per core), tcp://HOST:PORT joins a running scheduler, env reads "
+                        "$DASK_SCHEDULER_ADDRESS; the result equals the local one (needs pip install -e '.[cluster]')")
+
+
+@contextlib.contextmanager
+def cluster_from_args(args: argparse.Namespace) -> Iterator[Cluster | None]:
+    """The Dask cluster --cluster names (closed afterwards), or None without the option (Dask not imported)."""
+    spec = getattr(args, "cluster", None)
+    if spec is None:
+        yield None
+        return
+    from engine.cluster import Cluster
+
+    try:
+        cluster = Cluster(spec)
+    except ValueError as e:
+        raise CliError(f"--cluster: {e}") from None
+    print(f"cluster: {cluster.describe()}", file=sys.stderr)
+    try:
+        yield cluster
+    finally:
+        cluster.close()
+
+
 def _add_export_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--bits", type=int, choices=(8, 16), default=8, help="bits per channel (PNG and TIFF)")
     p.add_argument("--pyramid", action="store_true",
@@ -76,6 +105,7 @@ def _add_export_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tile-pixels", type=int, default=128 * 128, help="pixels per tile (memory bound)")
     p.add_argument("--journal", choices=("auto", "on", "off"), default="auto",
                    help="keep finished tiles beside the target so a rerun resumes (auto: from 2048² pixels)")
+    add_cluster_option(p)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -110,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint", help="override the keyframes file's checkpoint")
     p.add_argument("--device", default="auto", help="auto (the default), cuda, mps or cpu")
     _add_precision(p)
+    add_cluster_option(p)
     from engine.cli_analysis import add_parsers
 
     add_parsers(sub)
@@ -258,8 +289,14 @@ def cmd_video(args: argparse.Namespace) -> int:
     except OSError as e:
         raise CliError(f"{args.keyframes}: cannot read ({e.strerror or e})") from None
     g = _load(args, args.checkpoint or spec.checkpoint)
-    with tqdm(total=spec.frame_count, unit="frame", file=sys.stderr) as bar:
-        export_video(g, spec, args.out, progress=lambda done, total: bar.update(done - bar.n), crf=args.crf)
+    with cluster_from_args(args) as cluster, tqdm(total=spec.frame_count, unit="frame", file=sys.stderr) as bar:
+        source = None
+        if cluster is not None:
+            from engine.cluster import model_ref, video_source
+
+            source = video_source(cluster, model_ref(g, args.device), spec)
+        export_video(g, spec, args.out, progress=lambda done, total: bar.update(done - bar.n), crf=args.crf,
+                     source=source)
     print(f"wrote {args.out} ({spec.frame_count} frames, {spec.size[0]} x {spec.size[1]}, {spec.fps:g} fps)")
     return 0
 
@@ -304,10 +341,12 @@ def _run_recipe(args: argparse.Namespace, tiled: bool) -> int:
     if ext == ".npy":
         _save_npy_atomic(args.out, render_camera(g, style, cam, (size[0], size[1])))
     else:
-        export_image(g, spec_styles(g, style), args.out, (size[0], size[1]), camera=cam, noise=style.noise,
-                     ablate=style.ablate, recipe=make_recipe(g, (size[0], size[1]), cam, style,
-                                                             bits=getattr(args, "bits", 8)),
-                     bits=getattr(args, "bits", 8), pyramid=getattr(args, "pyramid", False))
+        bits = getattr(args, "bits", 8)
+        with cluster_from_args(args) as cluster:
+            export_image(g, spec_styles(g, style), args.out, (size[0], size[1]), camera=cam, noise=style.noise,
+                         ablate=style.ablate, recipe=make_recipe(g, (size[0], size[1]), cam, style, bits=bits),
+                         bits=bits, pyramid=getattr(args, "pyramid", False),
+                         source=_band_source(cluster, g, args, style, cam, None, (size[0], size[1]), bits))
     print(f"wrote {args.out} ({size[0]} x {size[1]}) from the recipe of {args.recipe}")
     return 0
 
@@ -316,6 +355,7 @@ def _run_images(args: argparse.Namespace, tiled: bool) -> int:
     from engine.coords import camera_grid, wrap_blend
     from engine.export import export_image
     from engine.recipes import make_recipe
+    from engine.renderer import spec_styles
     from engine.types import StyleSpec
 
     if args.recipe is not None:
@@ -347,30 +387,43 @@ def _run_images(args: argparse.Namespace, tiled: bool) -> int:
         _save_npy_atomic(out, res)
         print(f"wrote {out} {list(res.shape)}")
         return 0
-    bar = None
-    for i in range(ws.shape[0]):
-        target = _numbered(out, i, ws.shape[0])
-        style = StyleSpec(anchors=(anchors[i],), psi=args.psi, cutoff=args.cutoff, noise=noise, ablate=ablate)
-        recipe = make_recipe(g, size, cam, style, **extra)
-        progress = None
-        if tiled:
-            from tqdm import tqdm
+    with cluster_from_args(args) as cluster:
+        for i in range(ws.shape[0]):
+            target = _numbered(out, i, ws.shape[0])
+            style = StyleSpec(anchors=(anchors[i],), psi=args.psi, cutoff=args.cutoff, noise=noise, ablate=ablate)
+            styles = spec_styles(g, style) if anchors else lambda gr, i=i: (ws[i:i + 1], None)
+            bits = getattr(args, "bits", 8)
+            bar = None
+            progress = None
+            if tiled:
+                from tqdm import tqdm
 
-            bar = tqdm(total=size[1], unit="row", desc=target.name, file=sys.stderr)
-            progress = lambda done, total, bar=bar: bar.update(done - bar.n)
-        try:
-            export_image(g, lambda gr, i=i: (ws[i:i + 1], None), target, size, camera=cam, grid=grid,
-                         noise=noise, ablate=ablate, recipe=recipe, bits=getattr(args, "bits", 8),
-                         progress=progress, tile_pixels=getattr(args, "tile_pixels", 128 * 128),
-                         pyramid=getattr(args, "pyramid", False),
-                         journal={"on": True, "off": False}.get(getattr(args, "journal", "auto")))
-        finally:
-            if bar is not None:
-                bar.close()
-        print(f"wrote {target} ({size[0]} x {size[1]})")
-        if args.command == "panorama" and grid is None:
-            _print_seam(g, lambda gr, i=i: (ws[i:i + 1], None), cam, size, noise, ablate)
+                bar = tqdm(total=size[1], unit="row", desc=target.name, file=sys.stderr)
+                progress = lambda done, total, bar=bar: bar.update(done - bar.n)
+            try:
+                export_image(g, styles, target, size, camera=cam, grid=grid, noise=noise, ablate=ablate,
+                             recipe=make_recipe(g, size, cam, style, **extra), bits=bits, progress=progress,
+                             tile_pixels=getattr(args, "tile_pixels", 128 * 128),
+                             pyramid=getattr(args, "pyramid", False),
+                             journal={"on": True, "off": False}.get(getattr(args, "journal", "auto")),
+                             source=_band_source(cluster, g, args, style, cam, grid, size, bits))
+            finally:
+                if bar is not None:
+                    bar.close()
+            print(f"wrote {target} ({size[0]} x {size[1]})")
+            if args.command == "panorama" and grid is None:
+                _print_seam(g, styles, cam, size, noise, ablate)
     return 0
+
+
+def _band_source(cluster: Cluster | None, g: Generator, args: argparse.Namespace, style: Any, cam: Camera,
+                 grid: np.ndarray | None, size: tuple[int, int], bits: int) -> Any:
+    """Where an export's bands are rendered: None (here) without --cluster."""
+    if cluster is None:
+        return None
+    from engine.cluster import export_source, model_ref
+
+    return export_source(cluster, model_ref(g, args.device), style, cam, size, grid, bits)
 
 
 def _print_seam(g: Generator, styles: Any, cam: Any, size: tuple[int, int], noise: str,

@@ -11,6 +11,8 @@ import numpy as np
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from engine.cli import _add_style_camera, add_cluster_option
+
     p = sub.add_parser("spectrum", help="2D log spectrum (PNG) and azimuthal power profile (CSV) over seeds")
     p.add_argument("checkpoint")
     p.add_argument("--seeds", type=int, default=8, help="average over seeds 0..N-1 (default 8)")
@@ -18,6 +20,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument("--no-window", action="store_true", help="no Hann window before the FFT")
     p.add_argument("--out", type=Path, required=True, help="output stem: writes STEM.png and STEM.csv")
     p.add_argument("--device", default="auto", help="auto (the default), cuda, mps or cpu")
+    add_cluster_option(p)
     p = sub.add_parser("pca", help="top-3 principal components of the learned coordinate embeddings as RGB")
     p.add_argument("checkpoint")
     p.add_argument("--out", type=Path, required=True, help="output stem: STEM_<name>.png, STEM.csv")
@@ -27,7 +30,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument("--scales", type=int, nargs="+", default=[2, 4])
     p.add_argument("--seeds", type=int, default=4)
     p.add_argument("--device", default="auto", help="auto (the default), cuda, mps or cpu")
-    from engine.cli import _add_style_camera
+    add_cluster_option(p)
 
     p = sub.add_parser("foveate", help="foveated render: dense around --focus, sparse outside; prints the saving")
     _add_style_camera(p)
@@ -48,12 +51,6 @@ def _save_png(path: Path, rgb01: np.ndarray) -> None:
     from PIL import Image
 
     Image.fromarray(np.clip(rgb01 * 255 + 0.5, 0, 255).astype(np.uint8)).save(path)
-
-
-def _seeds_ws(g, n: int) -> np.ndarray:  # type: ignore[no-untyped-def]
-    from engine.styles import z_from_seed
-
-    return g.mapping(np.stack([z_from_seed(s, g.z_dim) for s in range(n)]))
 
 
 def _one_style(g, args: argparse.Namespace) -> np.ndarray:  # type: ignore[no-untyped-def]
@@ -136,7 +133,8 @@ def run_srcompare(g, args: argparse.Namespace) -> int:  # type: ignore[no-untype
 
 def run(args: argparse.Namespace) -> int:
     from engine import load_generator
-    from engine.analysis import embedding_pca, log_magnitude, radial_profile, scale_consistency, spectrum
+    from engine.analysis import consistency_per_seed, embedding_pca, log_magnitude, mean_spectrum, radial_profile
+    from engine.cli import cluster_from_args
 
     g = load_generator(args.checkpoint, device=args.device)
     if args.command == "foveate":
@@ -144,17 +142,15 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "srcompare":
         return run_srcompare(g, args)
     if args.command == "spectrum":
-        from engine.coords import identity_grid
-
         n = args.size or g.resolution
-        from engine.analysis import SpectrumMean
-        from engine.renderer import render_float
-        from engine.styles import seed_style
-        from engine.types import StyleSpec
+        seeds, window = range(args.seeds), not args.no_window
+        with cluster_from_args(args) as cluster:
+            if cluster is None:
+                acc = mean_spectrum(g, seeds, n, window)  # one seed at a time, tiled: memory stays flat
+            else:
+                from engine.cluster import cluster_spectrum, model_ref
 
-        grid, acc = identity_grid(n), SpectrumMean()
-        for seed in range(args.seeds):  # one seed at a time, tiled: memory does not grow with the count
-            acc.add(spectrum(render_float(g, seed_style(StyleSpec(), seed), grid)[0], window=not args.no_window))
+                acc = cluster_spectrum(cluster, model_ref(g, args.device), seeds, n, window)
         mean = acc.mean()
         freqs, prof = radial_profile(mean)
         mag = log_magnitude(mean)
@@ -180,7 +176,16 @@ def run(args: argparse.Namespace) -> int:
         with open(args.out.with_suffix(".csv"), "w", newline="") as f:
             csv.writer(f).writerows([["embedding", *[f"pc{i + 1}" for i in range(10)]], *rows])
         return 0
-    rows = scale_consistency(g, _seeds_ws(g, args.seeds), tuple(args.scales))
+    scales = tuple(args.scales)
+    with cluster_from_args(args) as cluster:
+        if cluster is None:
+            per_seed = consistency_per_seed(g, range(args.seeds), scales)
+        else:
+            from engine.cluster import cluster_consistency, model_ref
+
+            per_seed = cluster_consistency(cluster, model_ref(g, args.device), range(args.seeds), scales)
+    rows = [{"scale": s, "psnr": float(m[0]), "ssim": float(m[1])} for s, m in zip(scales, per_seed.mean(0),
+                                                                                   strict=True)]
     print(f"{'scale':>6} {'PSNR dB':>9} {'SSIM':>7}   ({g.family}, {args.seeds} seeds; LPIPS: no pretrained "
           "network offline)")
     for r in rows:

@@ -6,14 +6,14 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from engine.coords import WrapBlend, camera_grid, wrap_blend
+from engine.coords import camera_grid, wrap_blend
 from engine.image_writers import RECIPE_KEY, open_writer
 from engine.renderer import TILE_PIXELS, CancelToken, StylesFn, bands, render_grid, to_uint8
 from engine.types import Camera
@@ -80,6 +80,9 @@ class Journal:
     def _path(self, y0: int) -> Path:
         return self.dir / f"band_{y0:09d}.npy"
 
+    def has(self, y0: int) -> bool:
+        return self._path(y0).is_file()
+
     def get(self, y0: int, rows: int, width: int) -> np.ndarray | None:
         try:
             band = np.load(self._path(y0), allow_pickle=False)
@@ -102,6 +105,26 @@ def _remove_stale_parts(out: Path) -> None:
         p.unlink(missing_ok=True)
 
 
+BandSource = Callable[[Sequence[tuple[int, int]]], Iterator[np.ndarray]]
+
+
+def export_band(g: Generator, styles: StylesFn, camera: Camera, grid: np.ndarray | None, size: tuple[int, int],
+                y0: int, rows: int, noise: str | Sequence[Any] = "none", ablate: Sequence[str] = (),
+                bits: int = 8) -> np.ndarray:
+    """Rows y0 .. y0 + rows of an export of ``size`` (W, H) through ``camera`` (or of an explicit ``grid``,
+    given whole or as these rows), as uint8 / uint16 [rows, W, 3]: what every band of `export_image` is."""
+    width, height = size
+    if grid is not None:
+        coords, wrap = (grid[y0:y0 + rows] if grid.shape[0] == height else grid), None
+    else:
+        rect = (0, y0, width, rows)
+        coords, wrap = camera_grid(camera, width, height, rect=rect), wrap_blend(camera, width, height, rect=rect)
+    part = render_grid(g, styles, coords, noise, ablate, wrap)
+    if part.shape[0] != 1:
+        raise ValueError("ws: export renders one image at a time (B = 1)")
+    return to_uint16(part[0]) if bits == 16 else to_uint8(part[0])
+
+
 def export_image(
     g: Generator,
     styles: StylesFn,
@@ -118,6 +141,7 @@ def export_image(
     tile_pixels: int = TILE_PIXELS,
     journal: bool | None = None,
     pyramid: bool = False,
+    source: BandSource | None = None,
 ) -> Path:
     """Render ``size`` = (W, H) in row bands and stream them to ``out`` (.png or tiled .tif, 8/16 bit;
     ``pyramid``: the TIFF gets reduced levels for viewers of gigapixel images).
@@ -127,6 +151,8 @@ def export_image(
     ``progress(rows_done, rows_total)`` after each band.
     ``journal`` (default: for images of at least 2048² pixels) keeps finished bands beside the target so
     that running the same export again resumes where it stopped; the result equals an uninterrupted one.
+    ``source`` renders the bands elsewhere (`engine.cluster.export_source`): given the bands still to render,
+    in order, it yields their converted pixels in that order; by default they are rendered here.
     """
     width, height = int(size[0]), int(size[1])
     if width < 1 or height < 1:
@@ -134,18 +160,10 @@ def export_image(
     if grid is not None and grid.shape[:2] != (height, width):
         raise ValueError(f"grid: shape {list(grid.shape)} does not match size {width} x {height}")
     cam = camera or Camera()
-
-    def band_grid(y0: int, rows: int) -> tuple[np.ndarray, WrapBlend | None]:
-        if grid is not None:
-            return grid[y0:y0 + rows], None
-        rect = (0, y0, width, rows)
-        return camera_grid(cam, width, height, rect=rect), wrap_blend(cam, width, height, rect=rect)
-
     out = Path(out)
     use_journal = width * height >= JOURNAL_MIN_PIXELS if journal is None else journal
     check_space(out, width, height, use_journal, bits, pyramid)
     text = {RECIPE_KEY: json.dumps(recipe)} if recipe is not None else None
-    convert = to_uint16 if bits == 16 else to_uint8
     jr = None
     if use_journal:
         key = json.dumps([recipe, width, height, bits, tile_pixels, str(noise), list(ablate), pyramid,
@@ -153,22 +171,33 @@ def export_image(
                           None if camera is None else repr(camera)], sort_keys=True, default=str)
         jr = Journal(out, hashlib.sha256(key.encode()).hexdigest())
     _remove_stale_parts(out)
-    with open_writer(out, width, height, text, bits, pyramid) as writer:
-        for y0, rows in bands(height, width, tile_pixels):
-            band = jr.get(y0, rows, width) if jr is not None else None
-            if cancel is not None:
-                cancel.check()
-            if band is None:
-                band_coords, wrap = band_grid(y0, rows)
-                part = render_grid(g, styles, band_coords, noise, ablate, wrap)
-                if part.shape[0] != 1:
-                    raise ValueError("ws: export renders one image at a time (B = 1)")
-                band = convert(part[0])
-                if jr is not None:
+    every = list(bands(height, width, tile_pixels))
+    todo = [(y0, rows) for y0, rows in every if jr is None or not jr.has(y0)]
+
+    def here(y0: int, rows: int) -> np.ndarray:
+        return export_band(g, styles, cam, grid, (width, height), y0, rows, noise, ablate, bits)
+
+    rendered = source(todo) if source is not None else (here(y0, rows) for y0, rows in todo)
+    wanted = set(todo)
+    try:
+        with open_writer(out, width, height, text, bits, pyramid) as writer:
+            for y0, rows in every:
+                if cancel is not None:
+                    cancel.check()
+                band = next(rendered) if (y0, rows) in wanted else jr.get(y0, rows, width)  # type: ignore[union-attr]
+                if band is None:  # a journal band that no longer reads: render it again
+                    band = here(y0, rows)
+                if band.shape[:2] != (rows, width):
+                    raise ValueError(f"export: band at row {y0} came back {list(band.shape)}, expected {rows} x {width}")
+                if jr is not None and (y0, rows) in wanted:
                     jr.put(y0, band)
-            writer.write_rows(band)
-            if progress is not None:
-                progress(y0 + rows, height)
+                writer.write_rows(band)
+                if progress is not None:
+                    progress(y0 + rows, height)
+    finally:
+        close = getattr(rendered, "close", None)
+        if close is not None:
+            close()  # a remote source cancels what is still in flight
     if jr is not None:
         jr.remove()
     return out

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
@@ -323,27 +323,36 @@ def spec_to_json(spec: VideoSpec) -> dict[str, Any]:
 
 
 def export_video(g: Generator, spec: VideoSpec, out: str | Path, cancel: CancelToken | None = None,
-                 progress: Callable[[int, int], None] | None = None, crf: int = DEFAULT_CRF) -> Path:
+                 progress: Callable[[int, int], None] | None = None, crf: int = DEFAULT_CRF,
+                 source: Callable[[Sequence[int]], Iterator[np.ndarray]] | None = None) -> Path:
     """Render every frame of ``spec`` to ``out``; returns the path (the folder for PNG sequences).
 
     The recipe (model path and hash, the keyframes document) goes into the container's metadata, or into
     each PNG of a sequence. ``crf``: the H.264 / VP9 quality (lower is better; 18 is visually lossless).
+    ``source`` renders the frames elsewhere (`engine.cluster.video_source`): given the frame indices, it
+    yields their uint8 frames in that order.
     """
     from engine.recipes import make_recipe
 
     out = Path(out)
     first = spec.keyframes[0]
     recipe = make_recipe(g, spec.size, first.camera, first.style, video=spec_to_json(spec))
+    frames = range(spec.frame_count)
+    rendered = source(frames) if source is not None else (render_frame(g, spec, i, cancel) for i in frames)
     sink = _FrameSink(out, spec.size, spec.fps, crf, recipe)
     try:
-        for i in range(spec.frame_count):
+        for i in frames:
             if cancel is not None:
                 cancel.check()
-            sink.add(render_frame(g, spec, i, cancel), i)
+            sink.add(next(rendered), i)
             if progress is not None:
                 progress(i + 1, spec.frame_count)
         sink.finish()
     except BaseException:
         sink.abort()
         raise
+    finally:
+        close = getattr(rendered, "close", None)
+        if close is not None:
+            close()  # a remote source cancels what is still in flight
     return out
