@@ -50,6 +50,21 @@ def writable_target(path: str) -> str:
     return ""
 
 
+def cluster_problem(address: str) -> str:
+    """'' when exports can go to the Dask cluster ``address``, else what stops them (checked before starting)."""
+    import importlib.util
+
+    from engine.cluster import INSTALL_HINT, parse_address
+
+    if importlib.util.find_spec("distributed") is None:
+        return INSTALL_HINT + "."
+    try:
+        parse_address(address)
+    except ValueError as e:
+        return str(e)
+    return ""
+
+
 def explain(error: str) -> str:
     """A job's one-line error with what it means for the user in front."""
     low = error.lower()
@@ -127,6 +142,7 @@ class ExportController(QObject):
             return
         self._request = request or self.view.current_request()
         self.dialog.set_view(self._request.size, describe_view(self._request))
+        self.dialog.set_cluster(self.view.settings.cluster, self.view.settings.export_on_cluster)
         if not self.dialog.options().path:
             folder = self._last_dir or os.getcwd()
             self.dialog.set_path(os.path.join(folder, "export.png"))
@@ -159,13 +175,20 @@ class ExportController(QObject):
         if problem:
             self.dialog.set_error(problem)
             return False
+        if opts.cluster:
+            problem = cluster_problem(opts.cluster)
+            if problem:
+                self.dialog.set_error(problem)
+                return False
+            self.view.settings.cluster = opts.cluster
+        self.view.settings.export_on_cluster = bool(opts.cluster)
         self._last_dir = os.path.dirname(path)
         size = (opts.width, opts.height)
         view = sessions.style_to_json(self.view.store.state)  # the editable state, for File → Open
         job = export_jobs.image_export(request.style, request.camera, size, path, opts.bits, pyramid=opts.pyramid,
-                                       view=view)
+                                       view=view, cluster=opts.cluster)
         text = f"Exporting {os.path.basename(path)} ({size[0]} × {size[1]}, {opts.bits} bit" + \
-            (", pyramid)" if opts.pyramid else ")")
+            (", pyramid)" if opts.pyramid else ")") + (f" on the cluster {opts.cluster}" if opts.cluster else "")
         self.run(job, "Export Image", text, "Exporting", lambda r: self._on_image_done(r, path))
         return True
 

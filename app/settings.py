@@ -48,6 +48,8 @@ class Settings:
     device: str = "auto"
     quality: float = 0.5
     precision: str = "float32"  # interactive frames only; exports stay float32
+    cluster: str = ""  # Dask scheduler address (or local:N) the export dialog offers
+    export_on_cluster: bool = False  # whether the last image export went to it
     overlay: bool = True
     thumb_size: int = 56
     geometry: bytes = b""

@@ -10,7 +10,9 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
+    QLineEdit,
     QSpinBox,
     QWidget,
 )
@@ -35,6 +37,7 @@ class ImageExportOptions:
     height: int
     bits: int
     pyramid: bool = False
+    cluster: str = ""  # a Dask scheduler (tcp://host:port) or local:N to render on; "" = here
 
 
 class ExportDialog(ExportFormDialog):
@@ -70,6 +73,18 @@ class ExportDialog(ExportFormDialog):
         self._format.setToolTip("16-bit PNG keeps the model's output precision; TIFF is written uncompressed")
         self._format.currentIndexChanged.connect(self._on_format_changed)
         self._path.setPlaceholderText("file to write")
+        self._on_cluster = QCheckBox("Dask cluster")
+        self._on_cluster.setToolTip("Send the bands to a Dask scheduler's workers (each loads the same model "
+                                    "file, checked by SHA-256); the file equals a local export")
+        self._address = QLineEdit()
+        self._address.setPlaceholderText("tcp://host:8786 or local:4")
+        self._address.setToolTip("The scheduler's address, or local:N for N worker processes on this machine "
+                                 "(remembered in the settings)")
+        self._address.setEnabled(False)
+        self._on_cluster.toggled.connect(self._address.setEnabled)
+        cluster_row = QHBoxLayout()
+        cluster_row.addWidget(self._on_cluster)
+        cluster_row.addWidget(self._address, 1)
         self._summary = QLabel()
         self._summary.setWordWrap(True)
         self._estimate = QLabel()
@@ -80,6 +95,7 @@ class ExportDialog(ExportFormDialog):
         form.addRow("", self._keep)
         form.addRow("Format", self._format)
         form.addRow("File", self._path_row())
+        form.addRow("Render on", cluster_row)
         self._assemble(form, self._estimate)
         self.set_view((256, 256), "")
 
@@ -119,6 +135,11 @@ class ExportDialog(ExportFormDialog):
         self._spp = seconds
         self._update_estimate()
 
+    def set_cluster(self, address: str, enabled: bool) -> None:
+        """The configured scheduler address, and whether exports go to it."""
+        self._address.setText(address)
+        self._on_cluster.setChecked(enabled)
+
     def set_preset(self, factor: int) -> None:
         self._preset.setCurrentIndex(max(self._preset.findData(factor), 0))
 
@@ -129,8 +150,9 @@ class ExportDialog(ExportFormDialog):
 
     def options(self) -> ImageExportOptions:
         _, _, bits, pyramid = FORMATS[self._format.currentIndex()]
+        cluster = self._address.text().strip() if self._on_cluster.isChecked() else ""
         return ImageExportOptions(self._path.text().strip(), self._width.value(), self._height.value(), bits,
-                                  pyramid)
+                                  pyramid, cluster)
 
     # ------------------------------------------------------------------ internals
     def _set_size(self, w: int, h: int) -> None:
@@ -180,5 +202,8 @@ class ExportDialog(ExportFormDialog):
         opts = self.options()
         if not opts.path:
             self.set_error("Choose a file to write.")
+            return
+        if self._on_cluster.isChecked() and not opts.cluster:
+            self.set_error("Give the cluster's scheduler address (tcp://host:port) or local:N.")
             return
         self.exportRequested.emit(opts)

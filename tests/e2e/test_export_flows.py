@@ -217,3 +217,36 @@ def test_keyframes_video_and_session(qtbot: Any, small: GuiApp, tmp_path: Path, 
     assert c.sessions.open_session(str(tmp_path / "s.json"))
     assert [k.time for k in kc.keyframes] == [0.0, 1.0] and w.tools.keyframe_panel.row_count() == 2
     assert kc.keyframes[1].style == last.style and kc.keyframes[1].camera == last.camera
+
+
+def test_export_on_a_dask_cluster_from_the_dialog(qtbot: Any, small: GuiApp, tmp_path: Path, engine_g: Any) -> None:
+    """Render on: Dask cluster (local:2 workers): the same progress window, the same pixels; the address is
+    remembered; a bad address or a missing scheduler address is refused in the dialog."""
+    set_view(small)
+    qtbot.waitUntil(small.view_is_final, timeout=WAIT)
+    req = small.controller.view.current_request()
+    ex = small.controller.exports
+    fractions: list[float] = []
+    ex.runner.progressChanged.connect(lambda f, _eta: fractions.append(f))
+    small.window.tools.acts.export_image.trigger()
+    ex.dialog.set_path(str(tmp_path / "bad.png"))
+    ex.dialog._on_cluster.setChecked(True)
+    qtbot.mouseClick(ex.dialog.export_button, Qt.MouseButton.LeftButton)
+    assert ex.dialog.isVisible() and "scheduler address" in ex.dialog._error.text() and not ex.busy
+    ex.dialog._address.setText("nonsense")
+    qtbot.mouseClick(ex.dialog.export_button, Qt.MouseButton.LeftButton)
+    assert ex.dialog.isVisible() and "local[:N]" in ex.dialog._error.text() and not ex.busy
+    ex.dialog._address.setText("local:2")
+    ex.dialog.set_preset(2)
+    ex.dialog.set_path(str(tmp_path / "cluster.png"))
+    qtbot.mouseClick(ex.dialog.export_button, Qt.MouseButton.LeftButton)
+    assert not ex.dialog.isVisible() and ex.busy and "on the cluster local:2" in ex.progress._title.text()
+    qtbot.waitUntil(lambda: not ex.busy, timeout=3 * WAIT)
+    assert small.dialogs.messages == [] and fractions[-1] == 1.0
+    img = np.asarray(Image.open(tmp_path / "cluster.png").convert("RGB"))
+    assert np.array_equal(img, to_uint8(engine_pixels(engine_g, req, (2 * VIEW, 2 * VIEW))))
+    settings = small.controller.settings
+    assert settings.cluster == "local:2" and settings.export_on_cluster
+    small.window.tools.acts.export_image.trigger()  # the dialog offers it again
+    assert ex.dialog.options().cluster == "local:2"
+    ex.dialog.reject()

@@ -30,8 +30,9 @@ from engine.cluster import (
     parse_address,
     video_source,
 )
+from engine.errors import RenderCancelled
 from engine.export import export_image
-from engine.renderer import spec_styles
+from engine.renderer import CancelToken, spec_styles
 from engine.types import Anchor, Camera, FrozenArray, StyleSpec
 from engine.video import Keyframe, VideoSpec, export_video
 
@@ -160,6 +161,25 @@ def test_worker_with_another_model_file_is_refused(cluster, fixtures: Path, tmp_
         export_image(g, spec_styles(g, style), out, (32, 32), journal=False,
                      source=export_source(cluster, ref, style, Camera(), (32, 32)))
     assert not out.exists()
+
+
+def test_cancel_mid_export_leaves_no_file_and_the_cluster_usable(cluster, default_g, tmp_path: Path) -> None:
+    style, size = StyleSpec(anchors=(Anchor(seed=2),)), (96, 96)
+    token = CancelToken()
+
+    def cancel_at(done, total):
+        if done >= 20:
+            token.cancel()
+
+    out = tmp_path / "x.png"
+    with pytest.raises(RenderCancelled):
+        export_image(default_g, spec_styles(default_g, style), out, size, journal=False, tile_pixels=960,
+                     cancel=token, progress=cancel_at,
+                     source=export_source(cluster, model_ref(default_g, "cpu"), style, Camera(), size, cancel=token,
+                                          task_pixels=960))
+    assert not out.exists() and not list(tmp_path.iterdir())
+    local, remote = both(default_g, cluster, tmp_path, "after.png", style, Camera(), size, tile_pixels=960)
+    assert local.read_bytes() == remote.read_bytes()
 
 
 def test_killed_worker_yields_the_identical_file(default_g, tmp_path: Path) -> None:
