@@ -90,7 +90,7 @@ def cluster_from_args(args: argparse.Namespace) -> Iterator[Cluster | None]:
     try:
         cluster = Cluster(spec)
     except ValueError as e:
-        raise CliError(f"--cluster: {e}") from None
+        raise CliError(str(e)) from None
     print(f"cluster: {cluster.describe()}", file=sys.stderr)
     try:
         yield cluster

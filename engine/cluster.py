@@ -4,7 +4,7 @@ chunks of seeds of an analysis) as tasks on a cluster, streamed back in order in
 A task is a small frozen value: a `ModelRef` (path + SHA-256, never a pickled model), the style, the camera
 and which rows / frames / seeds. Each worker process loads the model once, checks the file's hash first
 (a different file is refused, not rendered), and keeps it for the next tasks. The client keeps about two
-tasks per worker in flight, so its memory stays bounded whatever the job's size; a worker that dies is
+tasks per worker thread in flight, so its memory stays bounded whatever the job's size; a worker that dies is
 replaced by Dask and its tasks run elsewhere, with the same pixels. Dask is optional (``pip install -e
 ".[cluster]"``) and imported only when a cluster is asked for.
 """
@@ -35,7 +35,7 @@ R = TypeVar("R")
 
 INSTALL_HINT = 'Dask distributed is not installed: pip install -e ".[cluster]" (or pip install "distributed>=2024.1")'
 ENV_ADDRESS = "DASK_SCHEDULER_ADDRESS"
-IN_FLIGHT_PER_WORKER = 2  # tasks submitted ahead per worker: keeps workers busy, bounds the client's memory
+IN_FLIGHT_PER_THREAD = 2  # tasks submitted ahead per worker thread: keeps workers busy, bounds the client's memory
 POLL_SECONDS = 0.25  # how often a wait for a result looks at the cancel token
 
 
@@ -170,21 +170,21 @@ class Cluster:
             self._local.close()
 
     @property
-    def workers(self) -> int:
-        return max(1, len(self.client.scheduler_info().get("workers", {})))
+    def threads(self) -> int:
+        """Worker threads in the cluster now (tasks run one per thread)."""
+        return max(1, sum(self.client.nthreads().values()))
 
     def describe(self) -> str:
-        threads = sum(w.get("nthreads", 1) for w in self.client.scheduler_info().get("workers", {}).values())
-        return f"{self.address} ({self.workers} workers, {threads} threads)"
+        return f"{self.address} ({len(self.client.nthreads())} workers, {self.threads} threads)"
 
     def map_ordered(self, fn: Callable[[T], R], tasks: Iterable[T], cancel: CancelToken | None = None) -> Iterator[R]:
         """``fn(task)`` for each task on the cluster, yielded in the tasks' order; about two tasks per worker
-        are in flight. Closing the iterator (an error, cancel, Ctrl+C) cancels what is still pending."""
+        thread are in flight. Closing the iterator (an error, cancel, Ctrl+C) cancels what is still pending."""
         from distributed import TimeoutError as DaskTimeout
 
         pending: deque[Any] = deque()
         it = iter(tasks)
-        limit = IN_FLIGHT_PER_WORKER * self.workers
+        limit = IN_FLIGHT_PER_THREAD * self.threads
         try:
             while True:
                 while len(pending) < limit:

@@ -12,7 +12,7 @@ import numpy as np
 
 from engine.coords import WrapBlend, camera_grid, wrap_blend
 from engine.errors import RenderCancelled, one_line
-from engine.styles import resolve_style
+from engine.styles import base_style, resolve_style
 from engine.types import Camera, Frame, RenderRequest, StyleSpec
 
 if TYPE_CHECKING:
@@ -61,7 +61,8 @@ def spec_styles(g: Generator, style: StyleSpec) -> StylesFn:
     if style.masks is None:
         ws, _ = resolve_style(g, style, np.zeros((1, 1, 2), np.float32))
         return lambda grid: (ws, None)
-    return lambda grid: resolve_style(g, style, grid)
+    mapped = base_style(g, style)
+    return lambda grid: resolve_style(g, style, grid, mapped)
 
 
 def is_out_of_memory(e: BaseException) -> bool:

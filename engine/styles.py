@@ -112,11 +112,13 @@ def sample_masks(masks: np.ndarray, extent: tuple[float, float, float, float], g
     return out
 
 
-def resolve_style(g: Generator, spec: StyleSpec, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+def resolve_style(g: Generator, spec: StyleSpec, grid: np.ndarray,
+                  mapped: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """(ws, weights) for `Generator.synthesis`: one stack [1, num_ws, w_dim] and no weights, or with painted
     masks K+1 anchors (base style first) and per-pixel weights [H, W, K+1] (a partition of unity), or
-    [num_ws, H, W, K+1] when ``mask_layers`` gives masks different layer ranges."""
-    stacks, base = base_style(g, spec)
+    [num_ws, H, W, K+1] when ``mask_layers`` gives masks different layer ranges. ``mapped``: `base_style`'s
+    result when the caller has it already (a job's bands map the anchors once)."""
+    stacks, base = mapped if mapped is not None else base_style(g, spec)
     if spec.masks is None:
         return base[None], None
     masks = spec.masks.array

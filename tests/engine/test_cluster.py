@@ -256,8 +256,8 @@ class FakeClient:
         self.most = 0
         self.cancelled: list = []
 
-    def scheduler_info(self):
-        return {"workers": {"a": {"nthreads": 1}, "b": {"nthreads": 1}}}
+    def nthreads(self):
+        return {"tcp://a": 1, "tcp://b": 1}
 
     def submit(self, fn, task, pure=False):
         self.pending += 1
@@ -287,7 +287,7 @@ def test_map_ordered_keeps_two_tasks_per_worker_in_flight_and_cancels_the_rest()
     c.client.submit = submit
     out = list(c.map_ordered(lambda t: t * 10, range(9)))
     assert out == [t * 10 for t in range(9)]
-    assert c.client.most == 4  # 2 workers x 2
+    assert c.client.most == 4  # 2 worker threads x 2
     it = c.map_ordered(lambda t: t, range(100))
     assert [next(it), next(it)] == [0, 1]
     it.close()  # the caller stopped (error, cancel, Ctrl+C): what is still pending is cancelled

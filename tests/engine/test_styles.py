@@ -86,3 +86,19 @@ def test_painted_region_stays_on_the_content_when_panning(g) -> None:
     plain = render_float(g, StyleSpec(), camera_grid(Camera(), *size))
     painted = np.abs(a - plain).max(axis=(0, 1)) > 1e-3
     assert 0.05 < painted.mean() < 0.6  # the stroke changed a region, not everything
+
+
+def test_painted_render_maps_each_anchor_once_per_job(g, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A tiled render with painted masks maps the anchors once, not once per band (the bands only resample
+    the masks); the pixels equal the per-band resolve."""
+    masks = np.zeros((2, 8, 8), np.float32)
+    masks[1, 2:6, 1:5] = 1.0
+    style = StyleSpec(anchors=(Anchor(seed=1), Anchor(seed=2)), masks=FrozenArray(masks), psi=0.7)
+    grid = camera_grid(Camera(rotation=20.0), 48, 48)
+    calls = []
+    real = g.mapping
+    monkeypatch.setattr(g, "mapping", lambda *a, **k: calls.append(1) or real(*a, **k))
+    img = render_float(g, style, grid, tile_pixels=48 * 6)  # 8 bands
+    assert len(calls) == 2
+    ws, weights = resolve_style(g, style, grid)
+    assert np.array_equal(img, g.synthesis(ws, grid=grid, weights=weights))
