@@ -11,6 +11,7 @@ from PySide6.QtCore import QObject, Signal
 from app import export_jobs
 from app import session as sessions
 from app.job_runner import JobRunner, format_eta
+from engine.formats import IMAGE_FILTER, image_kind
 from engine.service import JobResult
 from widgets.export_dialog import ExportDialog, ImageExportOptions
 from widgets.job_progress import JobProgressDialog
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
     from app.view_controller import ViewController
     from engine.types import RenderRequest
 
-IMAGE_FILTER = "PNG images (*.png);;TIFF images (*.tif *.tiff)"
 
 
 def writable_target(path: str) -> str:
@@ -165,9 +165,9 @@ class ExportController(QObject):
         """Start exporting; False (with the reason shown in the dialog) when it cannot start."""
         request = request or self._request or self.view.current_request()
         path = os.path.abspath(opts.path)
-        ext = os.path.splitext(path)[1].lower()
+        ext = image_kind(os.path.splitext(path)[1])
         problem = ""
-        if ext not in (".png", ".tif", ".tiff"):
+        if not ext:
             problem = "Use a .png or .tif file name."
         elif ext == ".png" and opts.pyramid:
             problem = "Only TIFF exports have reduced levels; use a .tif file name."

@@ -14,6 +14,7 @@ from app import session as sessions
 from app.dialogs import SESSION_FILTER
 from app.export_controller import explain, writable_target
 from app.keyframes import Keyframe, VideoSettings, from_doc, to_doc
+from engine.formats import video_format
 from widgets.video_dialog import VideoDialog, VideoExportOptions, frame_count
 
 if TYPE_CHECKING:
@@ -27,8 +28,6 @@ if TYPE_CHECKING:
     from engine.service import JobResult
 
 DEFAULT_STEP = 2.0  # seconds between a new keyframe and the previous one
-VIDEO_FILTERS = {"mp4": "MP4 video (*.mp4)", "webm": "WebM video (*.webm)", "mkv": "Matroska video (*.mkv)",
-                 "avi": "AVI video (*.avi)"}
 
 
 class KeyframeController(QObject):
@@ -174,7 +173,8 @@ class KeyframeController(QObject):
             path = self.dialogs.save_file("Folder for the PNG frames (created if missing)", "Folders (*)",
                                           suggested)
         else:
-            path = self.dialogs.save_file("Export video", VIDEO_FILTERS[kind], suggested)
+            fmt = video_format(f".{kind}")
+            path = self.dialogs.save_file("Export video", fmt.filter if fmt else "", suggested)
         if path:
             self.dialog.set_path(path)
 

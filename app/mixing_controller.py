@@ -21,7 +21,7 @@ def removed_anchor(old: tuple[object, ...], new: tuple[object, ...]) -> int | No
     """Index of the one anchor removed between ``old`` and ``new`` (the others unchanged), else None."""
     if len(new) != len(old) - 1:
         return None
-    i = next((i for i, (a, b) in enumerate(zip(old, new)) if a != b), len(new))
+    i = next((i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b), len(new))
     return i if old[:i] + old[i + 1:] == new else None
 
 

@@ -204,7 +204,8 @@ class PaintController(QObject):
                 self.dialogs.message("Cannot export masks", f"{out}: {e.strerror or e}", error=True)
                 return written
             written.append(out)
-        self.window.show_status(f"Exported {len(written)} mask{'s' * (len(written) > 1)} ({os.path.basename(written[0])}"
+        plural = "s" * (len(written) > 1)
+        self.window.show_status(f"Exported {len(written)} mask{plural} ({os.path.basename(written[0])}"
                                 f"{', …' if len(written) > 1 else ''})")
         return written
 

@@ -90,7 +90,7 @@ def main() -> None:
                                  (f"LocalCluster {args.workers} workers x 1 thread",
                                   ["--cluster", f"local:{args.workers}"], 1)):
         target = out / f"{len(rows)}.png"
-        r = run_child([*common, "--out", str(target)], threads)
+        r = run_child([*common, *extra, "--out", str(target)], threads)
         rows[name] = (r, target)
         print(f"{name:<34} {r['secs']:8.1f} {pix / r['secs']:7.3f} {r['rss_mb']:19.0f}")
     (local, a), (remote, b) = rows.values()

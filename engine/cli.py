@@ -306,8 +306,10 @@ def _numbered(out: Path, i: int, n: int) -> Path:
 
 
 def _check_out(out: Path, tiled: bool) -> str:
+    from engine.formats import IMAGE_SUFFIXES
+
     ext = out.suffix.lower()
-    allowed = (".png", ".tif", ".tiff") if tiled else (".png", ".npy")
+    allowed = IMAGE_SUFFIXES if tiled else (".png", ".npy")
     if ext not in allowed:
         raise CliError(f"--out {out}: unsupported type {ext or '(none)'} (use {', '.join(allowed)})")
     if not out.parent.is_dir() if str(out.parent) else False:
@@ -394,12 +396,15 @@ def _run_images(args: argparse.Namespace, tiled: bool) -> int:
             styles = spec_styles(g, style) if anchors else lambda gr, i=i: (ws[i:i + 1], None)
             bits = getattr(args, "bits", 8)
             bar = None
-            progress = None
+            progress: Any = None
             if tiled:
                 from tqdm import tqdm
 
                 bar = tqdm(total=size[1], unit="row", desc=target.name, file=sys.stderr)
-                progress = lambda done, total, bar=bar: bar.update(done - bar.n)
+
+                def progress(done: int, total: int, bar: Any = bar) -> None:
+                    bar.update(done - bar.n)
+
             try:
                 export_image(g, styles, target, size, camera=cam, grid=grid, noise=noise, ablate=ablate,
                              recipe=make_recipe(g, size, cam, style, **extra), bits=bits, progress=progress,

@@ -188,7 +188,8 @@ def export_image(
                 if band is None:  # a journal band that no longer reads: render it again
                     band = here(y0, rows)
                 if band.shape[:2] != (rows, width):
-                    raise ValueError(f"export: band at row {y0} came back {list(band.shape)}, expected {rows} x {width}")
+                    raise ValueError(f"export: band at row {y0} came back {list(band.shape)}, "
+                                     f"expected {rows} x {width}")
                 if jr is not None and (y0, rows) in wanted:
                     jr.put(y0, band)
                 writer.write_rows(band)

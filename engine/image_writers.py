@@ -18,6 +18,8 @@ from types import TracebackType
 
 import numpy as np
 
+from engine.formats import image_kind
+
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 RECIPE_KEY = "inr-explorer-recipe"
 # A recipe longer than TEXT_LIMIT (painted masks) goes whole into a private, zlib-compressed chunk, and the
@@ -373,11 +375,11 @@ def open_writer(path: str | Path, width: int, height: int, text: dict[str, str] 
                 bits: int = 8, pyramid: bool = False) -> ImageWriter:
     """Writer by extension: .png or .tif/.tiff, 8 or 16 bits per channel; ``pyramid`` (TIFF only) adds
     reduced levels."""
-    ext = Path(path).suffix.lower()
-    if ext == ".png":
+    kind = image_kind(Path(path).suffix)
+    if kind == ".png":
         if pyramid:
             raise ValueError("pyramid: only TIFF exports have reduced levels (use .tif)")
         return PngWriter(path, width, height, text, bits)
-    if ext in (".tif", ".tiff"):
+    if kind == ".tif":
         return TiffWriter(path, width, height, text, bits, pyramid)
-    raise ValueError(f"out: unsupported image type {ext or '(none)'!r} (use .png or .tif)")
+    raise ValueError(f"out: unsupported image type {Path(path).suffix or '(none)'!r} (use .png or .tif)")

@@ -3,9 +3,10 @@ the wrap seam (column W-1 -> column 0).
 
 CIPS (Fig. 11) shows cylindrical panoramas, but the released code has none (specs/cips.md §7.6): this design is
 ours. A model periodic along x by construction (the default generator, `Generator.period_x`) wraps exactly when
-one turn is its period (`engine.coords.periodic_strip`, no cross-fade). A model trained on a plane has no periodic content and no closed path through the plane keeps content
-upright and unmirrored, so the strip extrapolates straight along x over one period L = W * step and cross-fades
-its last `Camera.blend` of the width into the content one period to the left, which column 0 continues
+one turn is its period (`engine.coords.periodic_strip`, no cross-fade). A model trained on a plane has no
+periodic content and no closed path through the plane keeps content upright and unmirrored, so the strip
+extrapolates straight along x over one period L = W * step and cross-fades its last `Camera.blend` of the width
+into the content one period to the left, which column 0 continues
 (`engine.coords.camera_grid` / `wrap_blend`). Both terms are real generator evaluations per pixel, so tiles
 stay exact.
 """

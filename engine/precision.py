@@ -116,7 +116,8 @@ def check_precision(g: Generator, precision: str) -> PrecisionReport:
     """The measured report of a precision this device has and this model renders accurately enough; else
     `PrecisionError` with the reason."""
     if precision not in available(g.device):
-        raise PrecisionError(f"{precision} is not available on {g.device} (available: {', '.join(available(g.device))})")
+        raise PrecisionError(f"{precision} is not available on {g.device} "
+                             f"(available: {', '.join(available(g.device))})")
     report = measure(g, precision)
     if not report.accepted:
         raise PrecisionError(f"{precision} is not accurate enough for this {g.family} model: up to "

@@ -131,7 +131,8 @@ def _style_from_cli(doc: dict[str, Any], warnings: list[str]) -> StyleSpec:
         else:
             anchor = Anchor(seed=int(doc.get("seed", (doc.get("seeds") or [0])[0])))
         cutoff = doc.get("cutoff")
-        return StyleSpec(anchors=(anchor,), psi=float(doc.get("psi", 1.0)), cutoff=None if cutoff is None else int(cutoff),
+        return StyleSpec(anchors=(anchor,), psi=float(doc.get("psi", 1.0)),
+                         cutoff=None if cutoff is None else int(cutoff),
                          noise=str(doc.get("noise", "none")), ablate=tuple(str(a) for a in doc.get("ablate", ())))
     except (TypeError, ValueError, IndexError) as e:
         warnings.append(f"The latent could not be read ({e}); using seed 0.")
@@ -211,7 +212,8 @@ def read_recipe_doc(path: str | Path) -> dict[str, Any]:
     except RecipeError:
         raise
     except Exception as e:  # a damaged or foreign file: Pillow, tifffile and PyAV each raise their own
-        raise RecipeError(f"{p.name}: cannot be read ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})") from None
+        first = str(e).splitlines()[0] if str(e) else ""
+        raise RecipeError(f"{p.name}: cannot be read ({type(e).__name__}: {first})") from None
     if not text:
         raise RecipeError(f"{p.name}: no inr-explorer recipe in this file")
     try:

@@ -76,7 +76,8 @@ def _unpacked(value: Any, name: str) -> np.ndarray:
     if isinstance(value, dict):
         try:
             shape = [int(v) for v in value["shape"]]
-            raw = zlib.decompress(base64.b64decode(value["float32_zlib"], validate=True), bufsize=4 * max(1, math.prod(shape)))
+            raw = zlib.decompress(base64.b64decode(value["float32_zlib"], validate=True),
+                                  bufsize=4 * max(1, math.prod(shape)))
             a = np.frombuffer(raw, "<f4").astype(np.float32)
             return a.reshape(shape)
         except (KeyError, TypeError, ValueError, zlib.error) as e:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from engine.formats import VIDEO_FORMATS
 from engine.renderer import CancelToken, render_camera, to_uint8
 from engine.serialize import camera_from_json, camera_to_json, style_from_json, style_to_json
 from engine.styles import sample_masks
@@ -155,7 +156,8 @@ def interpolate(a: Keyframe, b: Keyframe, t: float, num_ws: int) -> tuple[Camera
     ca, cb = a.camera, b.camera
     if t <= 0.0 or t >= 1.0:  # keyframes themselves render exactly as captured
         return (ca, a.style) if t <= 0.0 else (cb, b.style)
-    cam = Camera(center=(ca.center[0] + t * (cb.center[0] - ca.center[0]), ca.center[1] + t * (cb.center[1] - ca.center[1])),
+    cam = Camera(center=(ca.center[0] + t * (cb.center[0] - ca.center[0]),
+                         ca.center[1] + t * (cb.center[1] - ca.center[1])),
                  zoom=math.exp(math.log(ca.zoom) + t * (math.log(cb.zoom) - math.log(ca.zoom))),
                  rotation=ca.rotation + t * (cb.rotation - ca.rotation), projection=ca.projection,
                  blend=ca.blend + t * (cb.blend - ca.blend))
@@ -188,13 +190,9 @@ def render_frame(g: Generator, spec: VideoSpec, index: int, cancel: CancelToken 
     return to_uint8(render_camera(g, style, cam, spec.size, cancel=cancel)[0])
 
 
-# container suffix -> (encoder, pixel format, options); PyAV's wheels ship these encoders
-CODECS: dict[str, tuple[str, str, dict[str, str]]] = {
-    ".mp4": ("libx264", "yuv420p", {"preset": "medium"}),  # H.264: plays in browsers and players
-    ".mkv": ("libx264", "yuv420p", {"preset": "medium"}),
-    ".webm": ("libvpx-vp9", "yuv420p", {"row-mt": "1", "b": "0"}),
-    ".avi": ("mjpeg", "yuvj420p", {}),
-}
+# container suffix -> (encoder, pixel format, options), from the one format table
+CODECS: dict[str, tuple[str, str, dict[str, str]]] = {f.suffix: (f.codec, f.pix_fmt, dict(f.options))
+                                                      for f in VIDEO_FORMATS}
 DEFAULT_CRF = 18  # visually lossless for H.264 / VP9 at these sizes
 METADATA_KEY = "comment"  # the recipe (JSON) in the container's metadata; MP4 stores it as ©cmt
 

@@ -31,7 +31,8 @@ def tile(imgs: np.ndarray, cols: int, pad: int = 2) -> np.ndarray:
     return out
 
 
-def main(out: Path = Path("docs/default_generator"), ckpt: str = sys.argv[1] if len(sys.argv) > 1 else "default") -> None:
+def main(out: Path = Path("docs/default_generator"),
+         ckpt: str = sys.argv[1] if len(sys.argv) > 1 else "default") -> None:
     torch.set_num_threads(1)
     out.mkdir(parents=True, exist_ok=True)
     g = load_generator(ckpt)

@@ -17,16 +17,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.formats import IMAGE_FORMATS as FORMATS
+from engine.formats import image_kind
 from widgets.export_form import ExportFormDialog, pair_row
 
 MAX_SIDE = 65536  # the writers stream rows, so memory is no limit (TIFF past 4 GB is written as BigTIFF)
 PRESETS = (1, 2, 4, 8)
-# (label, suffix, bits per channel, pyramid)
-FORMATS = (("PNG, 8 bit per channel", ".png", 8, False), ("PNG, 16 bit per channel", ".png", 16, False),
-           ("TIFF, 8 bit per channel (tiled, compressed)", ".tif", 8, False),
-           ("TIFF, 16 bit per channel (tiled, compressed)", ".tif", 16, False),
-           ("TIFF pyramid, 8 bit (reduced levels: opens in gigapixel viewers)", ".tif", 8, True))
-
 
 @dataclass(frozen=True)
 class ImageExportOptions:
@@ -68,8 +64,8 @@ class ExportDialog(ExportFormDialog):
         self._keep.setChecked(True)
         self._keep.setToolTip("Another aspect ratio shows more (or less) of the plane along the longer side")
         self._format = QComboBox()
-        for text, suffix, bits, _pyramid in FORMATS:
-            self._format.addItem(text, (suffix, bits))
+        for f in FORMATS:
+            self._format.addItem(f.label, (f.suffix, f.bits))
         self._format.setToolTip("16-bit PNG keeps the model's output precision; TIFF is written uncompressed")
         self._format.currentIndexChanged.connect(self._on_format_changed)
         self._path.setPlaceholderText("file to write")
@@ -123,9 +119,9 @@ class ExportDialog(ExportFormDialog):
 
     def set_path(self, path: str) -> None:
         suffix = os.path.splitext(path)[1].lower()
-        index = next((i for i, (_t, s, _b, _p) in enumerate(FORMATS) if s == suffix or
-                      (suffix == ".tiff" and s == ".tif")), None)
-        if index is not None and FORMATS[self._format.currentIndex()][1] != FORMATS[index][1]:
+        kind = image_kind(suffix)
+        index = next((i for i, f in enumerate(FORMATS) if f.suffix == kind), None)
+        if index is not None and FORMATS[self._format.currentIndex()].suffix != kind:
             with QSignalBlocker(self._format):
                 self._format.setCurrentIndex(index)
         self._path.setText(path)
@@ -144,12 +140,13 @@ class ExportDialog(ExportFormDialog):
         self._preset.setCurrentIndex(max(self._preset.findData(factor), 0))
 
     def set_format(self, suffix: str, bits: int, pyramid: bool = False) -> None:
-        for i, (_t, s, b, p) in enumerate(FORMATS):
-            if (s, b, p) == (suffix, bits, pyramid):
+        for i, f in enumerate(FORMATS):
+            if (f.suffix, f.bits, f.pyramid) == (suffix, bits, pyramid):
                 self._format.setCurrentIndex(i)
 
     def options(self) -> ImageExportOptions:
-        _, _, bits, pyramid = FORMATS[self._format.currentIndex()]
+        f = FORMATS[self._format.currentIndex()]
+        bits, pyramid = f.bits, f.pyramid
         cluster = self._address.text().strip() if self._on_cluster.isChecked() else ""
         return ImageExportOptions(self._path.text().strip(), self._width.value(), self._height.value(), bits,
                                   pyramid, cluster)
@@ -181,12 +178,12 @@ class ExportDialog(ExportFormDialog):
     def _on_format_changed(self, index: int) -> None:
         path = self._path.text().strip()
         if path:
-            self._path.setText(os.path.splitext(path)[0] + FORMATS[index][1])
+            self._path.setText(os.path.splitext(path)[0] + FORMATS[index].suffix)
         self._update_estimate()
 
     def _update_estimate(self) -> None:
         w, h = self._width.value(), self._height.value()
-        bits = FORMATS[self._format.currentIndex()][2]
+        bits = FORMATS[self._format.currentIndex()].bits
         raw = w * h * 3 * bits // 8
         text = f"{w * h / 1e6:.1f} megapixels, {raw / 2**20:.0f} MiB uncompressed"
         if self._spp:

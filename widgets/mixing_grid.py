@@ -100,12 +100,14 @@ class MixingGrid(QWidget):
             r = QRect(lw + c * COL_W, 0, COL_W - 2, HEADER_H - 3)
             p.fillRect(r.adjusted(0, r.height() - 3, 0, 0), QColor(*anchor_color(c)))
             p.setPen(text)
-            p.drawText(r, Qt.AlignmentFlag.AlignCenter, p.fontMetrics().elidedText(label, Qt.TextElideMode.ElideRight, COL_W - 4))
+            text = p.fontMetrics().elidedText(label, Qt.TextElideMode.ElideRight, COL_W - 4)
+            p.drawText(r, Qt.AlignmentFlag.AlignCenter, text)
         shares = self.shares()
         for row, label in enumerate(self._row_labels):
             y = HEADER_H + row * ROW_H
             p.setPen(text)
-            p.drawText(QRect(2, y, lw - 8, ROW_H - 2), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, label)
+            p.drawText(QRect(2, y, lw - 8, ROW_H - 2), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                       label)
             for c in range(len(self._col_labels)):
                 cell = self.cell_rect(row, c)
                 share = shares[row][c] if row < len(shares) and c < len(shares[row]) else 0.0

@@ -16,11 +16,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.formats import PNG_SEQUENCE, VIDEO_FORMATS, video_format
 from widgets.export_form import ExportFormDialog, pair_row
 
-OUTPUTS = (("MP4 video, H.264 (.mp4): plays in browsers and players", "mp4"), ("WebM video, VP9 (.webm)", "webm"),
-           ("Matroska video, H.264 (.mkv)", "mkv"), ("AVI video, Motion JPEG (.avi)", "avi"),
-           ("PNG sequence (a folder of frames)", "png"))
+OUTPUTS = tuple((f.label, f.kind) for f in VIDEO_FORMATS) + (PNG_SEQUENCE,)
 SIZE_FACTORS = (0.5, 1.0, 2.0)
 
 
@@ -29,7 +28,7 @@ class VideoExportOptions:
     """The video the user asked for; ``duration`` rescales the keyframe times to span it."""
 
     path: str
-    kind: str  # "mp4" | "avi" | "png"
+    kind: str  # a video format's kind ("mp4", "webm", ...) or "png" (a folder of frames)
     width: int
     height: int
     fps: float
@@ -121,7 +120,7 @@ class VideoDialog(ExportFormDialog):
 
     def set_path(self, path: str) -> None:
         ext = os.path.splitext(path)[1].lower().lstrip(".")
-        kind = ext if ext in ("mp4", "avi") else "png"
+        kind = ext if video_format(f".{ext}") is not None else "png"
         with QSignalBlocker(self._kind):
             self._kind.setCurrentIndex(self._kind.findData(kind))
         self._path.setText(path)

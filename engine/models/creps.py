@@ -316,7 +316,7 @@ class CrepsGenerator(Generator):
                 x = self._line_input(amp[g], chunk, fourier)  # [1, m*K, C4]
                 gs = g.repeat_interleave(K)
 
-                def layer(path: str, x: torch.Tensor) -> torch.Tensor:
+                def layer(path: str, x: torch.Tensor, gs: torch.Tensor = gs) -> torch.Tensor:
                     return self._apply_pp(path, x, st.layers[path], gs)
             else:
                 x = self._line_input(amp[:, None], chunk, fourier)

@@ -10,7 +10,6 @@ from typing import Any
 import torch
 
 from engine.checkpoints.network_pickle import ModuleRecord, PersistentRecord
-from engine.errors import CheckpointError
 
 _INTERP = re.compile(r"^\$\{([^}]+)\}$")
 FMM_ACTIVATIONS = ("demod", "tanh", "sigmoid", "none", "linear")

@@ -96,4 +96,5 @@ def test_job_runner_progress_cancel_and_errors(qtbot: Any) -> None:
     finally:
         gate.set()
         service.shutdown()
-    assert format_eta(-1) == "" and format_eta(75) == "about 1 min 15 s left" and format_eta(3700).startswith("about 1 h")
+    assert format_eta(-1) == "" and format_eta(75) == "about 1 min 15 s left"
+    assert format_eta(3700).startswith("about 1 h")

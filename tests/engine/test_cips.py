@@ -156,7 +156,8 @@ def test_debug_features(case) -> None:
     g, d, *_ = case
     import torch
 
-    for coords, name in [("coords_train.npy", "features_in_train.npy"), ("coords_extrap.npy", "features_in_extrap.npy")]:
+    for coords, name in [("coords_train.npy", "features_in_train.npy"),
+                         ("coords_extrap.npy", "features_in_extrap.npy")]:
         grid = torch.from_numpy(grid_of(load(d, coords)))
         feats = g.net.features(grid).permute(2, 0, 1).numpy()
         assert maxerr(feats, load(d / "debug", name)[0]) <= 5e-5

@@ -157,7 +157,8 @@ def test_nonsquare_and_flipped_grids(gen: CrepsGenerator, creps_dir: Path) -> No
 
 
 # ----------------------------------------------------------------------------- painting (per-pixel styles)
-GRIDS = {"native": None, "aligned": identity_grid(24, 20), "rotated": camera_grid(Camera(rotation=30, zoom=0.8), 20, 24)}
+GRIDS = {"native": None, "aligned": identity_grid(24, 20),
+         "rotated": camera_grid(Camera(rotation=30, zoom=0.8), 20, 24)}
 
 
 @pytest.mark.parametrize("which", list(GRIDS))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -30,7 +30,7 @@ CASES = [
 ]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load(path: str) -> InrGanGenerator:
     return InrGanGenerator.from_snapshot(load_network_pickle(path), "cpu", path)
 

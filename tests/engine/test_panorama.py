@@ -178,7 +178,8 @@ def test_cli_panorama_and_projection_option(skip32: Generator, fixtures: Path, t
     assert np.array_equal(ref, render_camera(skip32, StyleSpec(anchors=(Anchor(seed=5),)), cam, (120, 20)))
     recipe = Image.open(tmp_path / "p.png").text["inr-explorer-recipe"]
     assert '"projection": "cylinder"' in recipe and '"blend": 0.2' in recipe
-    assert run_cli(["render", ckpt, "--projection", "cylinder", "--blend", "0.7", "--out", str(tmp_path / "b.png")]) == 2
+    out = str(tmp_path / "b.png")
+    assert run_cli(["render", ckpt, "--projection", "cylinder", "--blend", "0.7", "--out", out]) == 2
     assert "blend" in capsys.readouterr().err
 
 

@@ -52,7 +52,8 @@ def snapshot(path: Path, synthesis_children: dict[str, Any]) -> Path:
 
 
 def test_stylegan2_snapshot_is_named(fake_persistence: None, tmp_path: Path) -> None:
-    f = snapshot(tmp_path / "sg2.pkl", {"b4": _persistent("SynthesisBlock", {"conv1": _persistent("SynthesisLayer", {})})})
+    block = _persistent("SynthesisBlock", {"conv1": _persistent("SynthesisLayer", {})})
+    f = snapshot(tmp_path / "sg2.pkl", {"b4": block})
     with pytest.raises(CheckpointError, match="StyleGAN2") as e:
         load_generator(str(f))
     assert "\n" not in str(e.value) and "sg2.pkl" in str(e.value)

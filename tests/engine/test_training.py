@@ -92,7 +92,8 @@ def test_stream_with_worker_processes_keeps_order_and_closes() -> None:
 def test_sample_crops_coordinates_and_content() -> None:
     cfg = dataclasses.replace(TINY, zoom_out_p=0.0, shift_y=0.2)
     seeds = [100, 101, 102]
-    pool = torch.from_numpy(np.stack([landscapes.render_panorama(s, landscapes.TURN_PIXELS, cfg.pano_h) for s in seeds]))
+    pool = torch.from_numpy(np.stack([landscapes.render_panorama(s, landscapes.TURN_PIXELS, cfg.pano_h)
+                                      for s in seeds]))
     gen = torch.Generator().manual_seed(5)
     img, coords = sample_crops(pool, 6, cfg, gen)
     assert img.shape == (6, 3, cfg.res, cfg.res) and coords.shape == (6, cfg.res, cfg.res, 2)
@@ -119,7 +120,8 @@ def test_sample_crops_zoom_out_spans_twice_the_extent() -> None:
 # ---------------------------------------------------------------------------------------------- training
 def _batch(trainer: Trainer, n: int = 8) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     cfg = trainer.cfg
-    pool = torch.from_numpy(np.stack([landscapes.render_panorama(s, landscapes.TURN_PIXELS, cfg.pano_h) for s in range(4)]))
+    pool = torch.from_numpy(np.stack([landscapes.render_panorama(s, landscapes.TURN_PIXELS, cfg.pano_h)
+                                      for s in range(4)]))
     real, rc = sample_crops(pool, n, cfg, trainer.gen)
     _, fc = sample_crops(pool, n, cfg, trainer.gen)
     return real, rc, fc

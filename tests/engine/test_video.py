@@ -52,7 +52,8 @@ def test_png_sequence_frames(setup, tmp_path: Path) -> None:
     assert np.array_equal(np.array(Image.open(files[0])), keyframe_render(g, spec, 0))
     assert np.array_equal(np.array(Image.open(files[-1])), keyframe_render(g, spec, 1))
     mid = np.array(Image.open(files[3]))
-    assert not np.array_equal(mid, np.array(Image.open(files[0]))) and not np.array_equal(mid, np.array(Image.open(files[-1])))
+    assert not np.array_equal(mid, np.array(Image.open(files[0])))
+    assert not np.array_equal(mid, np.array(Image.open(files[-1])))
 
 
 def test_interpolation_midpoint(setup) -> None:

@@ -58,6 +58,13 @@ def test_video_dialog_counts_frames_and_switches_output(qtbot: Any) -> None:
     d._kind.setCurrentIndex(d._kind.findData("avi"))
     qtbot.mouseClick(d.export_button, Qt.MouseButton.LeftButton)
     assert asked == [(VideoExportOptions("/tmp/v.avi", "avi", 102, 64, 10.0, 3.0, "linear"),)]
+    # every container of the one format table is offered, and a typed name picks its own (not PNG frames)
+    from engine.formats import VIDEO_FORMATS
+
+    assert [d._kind.itemData(i) for i in range(d._kind.count())] == [f.kind for f in VIDEO_FORMATS] + ["png"]
+    for f in VIDEO_FORMATS:
+        d.set_path(f"/tmp/clip{f.suffix}")
+        assert d.kind() == f.kind
 
 
 def test_keyframe_panel_intents(qtbot: Any) -> None:
