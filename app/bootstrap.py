@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
+from app import pyside_guard
 from app.controller import Controller
 from app.dialogs import RECIPE_SUFFIXES
 from app.logs import install_excepthook, setup_logging
@@ -38,6 +39,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 
 def build(argv: Sequence[str] = ()) -> tuple[MainWindow, Controller]:
     """Create the window and its controller (a QApplication must exist); start loading the model."""
+    pyside_guard.install()
     args = parse_args(argv)
     defaults = AppPaths.default()
     paths = AppPaths(args.config_dir or defaults.config_dir, args.data_dir or defaults.data_dir)
@@ -63,6 +65,7 @@ def build(argv: Sequence[str] = ()) -> tuple[MainWindow, Controller]:
 
 def run(argv: Sequence[str] = ()) -> int:
     """Run the GUI; returns the process exit code."""
+    pyside_guard.install()  # before the first Qt call
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "inr-explorer"])
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)

@@ -12,6 +12,10 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("MKL_DYNAMIC", "FALSE")  # as engine/__init__ sets it, before any test imports torch
 
+from app import pyside_guard  # noqa: E402  (plain ctypes: imports no Qt)
+
+pyside_guard.install()  # as the app does at start-up, before any test makes a Qt call
+
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(os.environ.get("INR_FIXTURES", ROOT.parent / "shared" / "fixtures"))
 # torch threads per test: OMP_NUM_THREADS when set (CI runs 1 and 2), else 1 (the fixture models are tiny)

@@ -1,4 +1,5 @@
-"""PySide6 6.12 on CPython 3.11 drops a reference to None per void call; the widgets package guards it."""
+"""PySide6 6.12 on CPython 3.11 drops a reference to None per void call; app.pyside_guard (installed at
+start-up and by the test setup) guards it."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ from typing import Any
 
 from PySide6.QtWidgets import QPushButton
 
-import widgets  # noqa: F401
+from app import pyside_guard
 
 
 def test_void_calls_cannot_exhaust_none(qtbot: Any) -> None:
+    pyside_guard.install()  # idempotent: the test setup has installed it already
     b = QPushButton()
     qtbot.addWidget(b)
     before = sys.getrefcount(None)
