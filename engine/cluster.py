@@ -85,7 +85,9 @@ def worker_generator(ref: ModelRef) -> Generator:
     g = _models.get(ref)
     if g is None:
         from engine import load_generator
+        from engine.runtime import tune_allocator
 
+        tune_allocator()  # as main.py does: Dask's nanny sets a small trim threshold, which page-faults every layer
         g = load_generator(ref.path, device=ref.device)
         g.precision = ref.precision  # measured and accepted on the client
         _models.clear()  # one model per worker at a time: jobs of another model evict it
