@@ -48,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     tune_allocator()  # renders reuse freed activations instead of page-faulting them in (issue #10)
     if args and (args[0] in SUBCOMMANDS or args[0] in ("-h", "--help")):
-        from engine.cli import run_cli
+        from cli import run_cli
 
         return run_cli(args)
     from app.bootstrap import run

@@ -1,6 +1,6 @@
 """Engine-thread jobs of the analysis docks: spectra, embedding PCA, scale consistency (engine/analysis.py).
 
-Each computes exactly what the matching ``main.py`` subcommand computes (engine/cli_analysis.py), so the
+Each computes exactly what the matching ``main.py`` subcommand computes (cli/analysis.py), so the
 docks' numbers equal the command line's.
 """
 

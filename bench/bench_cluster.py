@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 _CHILD = """
 import json, resource, sys, time
 sys.path.insert(0, sys.argv[1])
-from engine.cli import run_cli
+from cli import run_cli
 t = time.perf_counter()
 rc = run_cli(sys.argv[2:])
 secs = time.perf_counter() - t

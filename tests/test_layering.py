@@ -9,7 +9,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = {
-    "engine": ("PySide6", "pyqtgraph", "superqt", "shiboken6", "app", "widgets"),
+    "engine": ("PySide6", "pyqtgraph", "superqt", "shiboken6", "app", "widgets", "cli"),
+    "cli": ("PySide6", "pyqtgraph", "superqt", "shiboken6", "app", "widgets"),  # a front end beside app/
     "widgets": ("torch", "engine.service", "engine.renderer", "engine.models", "engine.checkpoints", "app"),
 }
 
@@ -34,11 +35,12 @@ def test_static_import_rules() -> None:
     assert not bad, bad
 
 
-def test_importing_every_engine_module_loads_no_qt() -> None:
+def test_importing_every_engine_and_cli_module_loads_no_qt() -> None:
     code = (
-        "import pkgutil, sys, importlib, engine\n"
-        "for m in pkgutil.walk_packages(engine.__path__, 'engine.'):\n"
-        "    importlib.import_module(m.name)\n"
+        "import pkgutil, sys, importlib, engine, cli\n"
+        "for pkg in (engine, cli):\n"
+        "    for m in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + '.'):\n"
+        "        importlib.import_module(m.name)\n"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph', 'superqt', 'app', 'widgets')]\n"
         "assert not bad, bad\n"
     )

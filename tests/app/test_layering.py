@@ -10,7 +10,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 APP_ENGINE_MODULES = {"engine.types", "engine.service", "engine.coords", "engine.styles", "engine.serialize",
                       "engine.recipes", "engine.image_writers",  # recipes and saved PNGs: on the GUI thread
-                      "engine.latents"}  # latent files: numpy only, read and written on the GUI thread
+                      "engine.latents",  # latent files: numpy only, read and written on the GUI thread
+                      "engine.formats",  # the export format table (pure data)
+                      "engine.cluster"}  # a scheduler address checked before an export starts (Dask not imported)
 # job modules hold the functions that run on the engine thread (through RenderService.submit); only they
 # may call the engine's export, video and analysis functions
 JOB_MODULES = {"export_jobs.py", "analysis_jobs.py"}
@@ -47,7 +49,7 @@ def test_widgets_import_no_torch_engine_runtime_or_app() -> None:
     for path in (ROOT / "widgets").glob("*.py"):
         mods = _runtime_imports(path)
         assert not {m for m in mods if m.split(".")[0] in ("torch", "app")}, path
-        assert {m for m in mods if m.startswith("engine")} <= {"engine.types"}, path
+        assert {m for m in mods if m.startswith("engine")} <= {"engine.types", "engine.formats"}, path
 
 
 def test_app_imports_no_torch_and_only_engine_seams() -> None:

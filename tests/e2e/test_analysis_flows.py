@@ -11,8 +11,8 @@ from PIL import Image
 from PySide6.QtCore import Qt
 
 from app.analysis_jobs import PCAReport
+from cli import run_cli
 from engine.analysis import embedding_pca, log_magnitude, radial_profile, scale_consistency, spectrum, upsample
-from engine.cli import run_cli
 from engine.coords import camera_grid
 from engine.renderer import render_float, to_uint8
 from engine.styles import z_from_seed

@@ -15,7 +15,7 @@ from PIL import Image
 from PySide6.QtCore import Qt
 
 from app.view_state import ViewState
-from engine.cli import run_cli
+from cli import run_cli
 from engine.coords import camera_grid
 from engine.export import to_uint16
 from engine.renderer import render_float, to_uint8

@@ -11,7 +11,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
-from engine.cli import run_cli
+from cli import run_cli
 from engine.styles import z_from_seed
 from engine.types import Anchor, Camera
 

@@ -195,7 +195,7 @@ def test_masks_travel_in_sessions_and_the_png_recipe(qtbot: Any, gui: GuiApp, tm
     c.store.set(ViewState(), "clear")  # File → Open Recipe brings the painted masks back, editable
     assert c.sessions.open_recipe(str(out))
     assert c.store.state == painted
-    from engine.cli import run_cli  # and the command line paints the same pixels from it
+    from cli import run_cli  # and the command line paints the same pixels from it
 
     assert run_cli(["render", "--recipe", str(out), "--out", str(tmp_path / "again.png")]) == 0
     assert np.array_equal(np.asarray(Image.open(tmp_path / "again.png")), np.asarray(Image.open(out).convert("RGB")))

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from cli import run_cli
 from engine import load_generator
-from engine.cli import run_cli
 from engine.coords import camera_grid
 from engine.image_writers import RECIPE_KEY
 from engine.renderer import to_uint8
@@ -278,8 +278,8 @@ def test_full_disk_is_refused_before_rendering(skip32: Path, tmp_path: Path, mon
 
 def test_device_defaults_to_auto_and_info_names_the_device(capsys: pytest.CaptureFixture[str]) -> None:
     """Issue #15: a user with a GPU gets it without asking; `info` says where rendering would run."""
+    from cli import build_parser
     from engine.checkpoints import resolve_device
-    from engine.cli import build_parser
 
     parser = build_parser()
     for cmd in (["info", "m.pt"], ["render", "m.pt", "--out", "x.png"], ["export", "m.pt", "--out", "x.png"],

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from cli import run_cli
 from engine import load_generator
 from engine.analysis import embedding_pca, radial_profile, spectrum
-from engine.cli import run_cli
 from engine.styles import z_from_seed
 
 

@@ -206,7 +206,7 @@ def test_killed_worker_yields_the_identical_file(default_g, tmp_path: Path) -> N
 
 def test_cli_cluster_export_and_no_dask_without_it(tmp_path: Path) -> None:
     code = (
-        "import sys; from engine.cli import run_cli\n"
+        "import sys; from cli import run_cli\n"
         "assert run_cli(['export', 'default', '--size', '70', '50', '--rotate', '15', '--out', "
         f"{str(tmp_path / 'l.png')!r}]) == 0\n"
         "assert not any(m == 'dask' or m.startswith(('dask.', 'distributed')) for m in sys.modules), 'dask imported'\n"

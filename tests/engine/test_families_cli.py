@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.cli import run_cli
+from cli import run_cli
 
 TOL = 1e-4
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from cli import run_cli
 from engine import load_generator
-from engine.cli import run_cli
 from engine.coords import camera_grid
 from engine.foveation import fill, foveate, foveated_render, plan_foveation
 from engine.models.base import Generator

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.cli import run_cli
+from cli import run_cli
 from engine.latents import read_latent, write_latent
 
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from cli import run_cli
 from engine import load_generator
-from engine.cli import run_cli
 from engine.coords import camera_grid, grid_at, strip_geometry, wrap_blend, wrap_weight
 from engine.export import export_image
 from engine.models.base import Generator

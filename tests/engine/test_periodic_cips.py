@@ -84,7 +84,7 @@ def test_export_stores_the_embedding_and_the_loader_reads_it(tmp_path: Path) -> 
 
 
 def test_cli_info_says_periodic(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from engine.cli import run_cli
+    from cli import run_cli
 
     assert run_cli(["info", str(_tiny_wrapped_file(tmp_path))]) == 0
     out = capsys.readouterr().out
@@ -160,7 +160,7 @@ def test_periodic_strip_is_one_turn_and_has_no_seam(tmp_path: Path) -> None:
 
 
 def test_cli_panorama_uses_the_models_own_period(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from engine.cli import run_cli
+    from cli import run_cli
 
     out = tmp_path / "pano.png"
     assert run_cli(["panorama", str(_tiny_wrapped_file(tmp_path)), "--seed", "2", "--size", "128", "20",

@@ -91,7 +91,7 @@ def test_service_renders_refused_modes_in_float32_and_says_why(fixtures: Path) -
 def test_cli_precision(fixtures: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from PIL import Image
 
-    from engine.cli import run_cli
+    from cli import run_cli
 
     creps = str(fixtures / "creps" / "creps_small.pkl")
     out = tmp_path / "half.png"

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine.cli import run_cli
+from cli import run_cli
 from engine.recipes import RecipeError, parse_recipe, read_recipe
 from engine.types import Anchor, Camera
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from cli import run_cli
 from engine import load_generator
 from engine.analysis import psnr, ssim, upsample
-from engine.cli import run_cli
 from engine.coords import camera_grid, wrap_blend, wrap_weight
 from engine.models.base import Generator
 from engine.styles import z_from_seed

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from cli import run_cli
 from engine import load_generator
-from engine.cli import run_cli
 from engine.coords import camera_grid
 from engine.renderer import render_float, to_uint8
 from engine.serialize import camera_to_json, style_to_json

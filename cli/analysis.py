@@ -11,7 +11,7 @@ import numpy as np
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from engine.cli import _add_style_camera, add_cluster_option
+    from cli.common import add_cluster_option, add_style_camera
 
     p = sub.add_parser("spectrum", help="2D log spectrum (PNG) and azimuthal power profile (CSV) over seeds")
     p.add_argument("checkpoint")
@@ -33,7 +33,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     add_cluster_option(p)
 
     p = sub.add_parser("foveate", help="foveated render: dense around --focus, sparse outside; prints the saving")
-    _add_style_camera(p)
+    add_style_camera(p)
     p.add_argument("--focus", type=float, nargs=2, metavar=("X", "Y"), default=None,
                    help="focus in output pixels (column, row); default the centre")
     p.add_argument("--radius", type=float, default=None, help="fovea radius in pixels (default min(W, H) / 8)")
@@ -41,7 +41,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument("--density", type=Path, default=None, help="also write the sample-density map (.png)")
     p = sub.add_parser("srcompare", help="render at k x density vs. the native render upsampled "
                                          "(nearest, bicubic, Lanczos): PNGs and PSNR / SSIM")
-    _add_style_camera(p)
+    add_style_camera(p)
     p.add_argument("--factor", type=int, default=4, help="density factor k (default 4)")
     p.add_argument("--crop", type=int, nargs=4, metavar=("X", "Y", "W", "H"), default=None,
                    help="crop in native pixels for STEM_crops.png (default the central quarter)")
@@ -54,7 +54,7 @@ def _save_png(path: Path, rgb01: np.ndarray) -> None:
 
 
 def _one_style(g, args: argparse.Namespace) -> np.ndarray:  # type: ignore[no-untyped-def]
-    from engine.cli import CliError, styles_from_args
+    from cli.common import CliError, styles_from_args
 
     ws, _ = styles_from_args(g, args)
     if ws.shape[0] != 1:
@@ -76,7 +76,7 @@ def _save_image(path: Path, rgb: np.ndarray) -> None:
 
 
 def run_foveate(g, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
-    from engine.cli import CliError, camera_from_args
+    from cli.common import CliError, camera_from_args
     from engine.coords import camera_grid
     from engine.foveation import check_plane, density_rgb, foveated_render, plan_foveation
 
@@ -108,7 +108,7 @@ def run_foveate(g, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-
 
 
 def run_srcompare(g, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
-    from engine.cli import CliError, camera_from_args
+    from cli.common import CliError, camera_from_args
     from engine.superres import sr_compare
 
     if args.grid is not None:
@@ -132,9 +132,9 @@ def run_srcompare(g, args: argparse.Namespace) -> int:  # type: ignore[no-untype
 
 
 def run(args: argparse.Namespace) -> int:
+    from cli.common import cluster_from_args
     from engine import load_generator
     from engine.analysis import consistency_per_seed, embedding_pca, log_magnitude, mean_spectrum, radial_profile
-    from engine.cli import cluster_from_args
 
     g = load_generator(args.checkpoint, device=args.device)
     if args.command == "foveate":
