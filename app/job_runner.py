@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 
+from app.gui_bridge import GuiBridge
 from engine.service import JobResult
 
 if TYPE_CHECKING:
@@ -44,9 +45,6 @@ class JobRunner(QObject):
     started = Signal()
     progressChanged = Signal(float, float)
     finished = Signal(object)
-    _startArrived = Signal(int)
-    _progressArrived = Signal(int, float)
-    _doneArrived = Signal(int, object)
 
     def __init__(self, service: RenderService, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -56,10 +54,10 @@ class JobRunner(QObject):
         self._token: Any = None
         self._t0: float | None = None
         self._on_done: Callable[[JobResult], None] | None = None
-        queued = Qt.ConnectionType.QueuedConnection
-        self._startArrived.connect(self._on_start_arrived, queued)
-        self._progressArrived.connect(self._on_progress_arrived, queued)
-        self._doneArrived.connect(self._on_done_arrived, queued)
+        bridge = GuiBridge(self)
+        self._start_arrived = bridge.to_gui(self._on_start_arrived)
+        self._progress_arrived = bridge.to_gui(self._on_progress_arrived)
+        self._done_arrived = bridge.to_gui(self._on_done_arrived)
 
     @property
     def busy(self) -> bool:
@@ -75,14 +73,14 @@ class JobRunner(QObject):
         service = self.service
 
         def run(g: Any, token: Any, progress: Callable[[float], None]) -> Any:
-            self._startArrived.emit(job)
+            self._start_arrived(job)
             return fn(g, token, progress)
 
         def on_progress(fraction: float) -> None:  # engine thread
-            self._progressArrived.emit(job, float(fraction))
+            self._progress_arrived(job, float(fraction))
             service.run_waiting_render()
 
-        self._token = service.submit(run, lambda r: self._doneArrived.emit(job, r), on_progress)
+        self._token = service.submit(run, lambda r: self._done_arrived(job, r), on_progress)
         return job
 
     def cancel(self) -> None:
@@ -105,13 +103,11 @@ class JobRunner(QObject):
             on_done(result)
         self.finished.emit(result)
 
-    @Slot(int)
     def _on_start_arrived(self, job: int) -> None:
         if job == self._job:
             self._t0 = time.monotonic()
             self.started.emit()
 
-    @Slot(int, float)
     def _on_progress_arrived(self, job: int, fraction: float) -> None:
         if job != self._job:
             return
@@ -123,7 +119,6 @@ class JobRunner(QObject):
             eta = elapsed * (1.0 - fraction) / fraction
         self.progressChanged.emit(fraction, eta)
 
-    @Slot(int, object)
     def _on_done_arrived(self, job: int, result: JobResult) -> None:
         if job == self._job:
             self._finish(result)

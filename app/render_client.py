@@ -5,8 +5,9 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Signal
 
+from app.gui_bridge import GuiBridge
 from engine.service import JobFn, JobResult, LoadResult, RenderService
 
 if TYPE_CHECKING:
@@ -62,9 +63,6 @@ class RenderClient(QObject):
     renderFailed = Signal(str)
     loadFinished = Signal(object)
     busyChanged = Signal(bool)
-    _frameArrived = Signal(object)
-    _loadArrived = Signal(object)
-    _jobArrived = Signal(object, object)
 
     def __init__(self, service: RenderService | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -76,10 +74,10 @@ class RenderClient(QObject):
         self._busy = False
         self._spp: float | None = None  # measured seconds per pixel (for the coarse-pass stride)
         self._closed = False
-        queued = Qt.ConnectionType.QueuedConnection
-        self._frameArrived.connect(self._on_frame_arrived, queued)
-        self._loadArrived.connect(self._on_load_arrived, queued)
-        self._jobArrived.connect(self._on_job_arrived, queued)
+        bridge = GuiBridge(self)
+        self._frame_arrived = bridge.to_gui(self._on_frame_arrived)
+        self._load_arrived = bridge.to_gui(self._on_load_arrived)
+        self._job_arrived = bridge.to_gui(self._on_job_arrived)
 
     @property
     def epoch(self) -> int:
@@ -98,15 +96,15 @@ class RenderClient(QObject):
         self._requests[request.id] = request
         self._latest = request.id
         self._set_busy(True)
-        self.service.render(request, self._frameArrived.emit, passes, interruptible=True)
+        self.service.render(request, self._frame_arrived, passes, interruptible=True)
         return request
 
     def load(self, path: str, device: str = "auto") -> None:
-        self.service.load(path, device, on_done=self._loadArrived.emit)
+        self.service.load(path, device, on_done=self._load_arrived)
 
     def submit(self, fn: JobFn, on_done: Callable[[JobResult], None]) -> Any:
         """Run ``fn(generator, token, progress)`` on the engine thread; ``on_done`` runs on the GUI thread."""
-        return self.service.submit(fn, lambda result: self._jobArrived.emit(on_done, result))
+        return self.service.submit(fn, lambda result: self._job_arrived(on_done, result))
 
     def shutdown(self) -> None:
         self._closed = True
@@ -118,7 +116,6 @@ class RenderClient(QObject):
             self._busy = busy
             self.busyChanged.emit(busy)
 
-    @Slot(object)
     def _on_frame_arrived(self, frame: Frame) -> None:
         if self._closed:
             return
@@ -145,7 +142,6 @@ class RenderClient(QObject):
             del self._requests[rid]
         self.frameReady.emit(frame, request)
 
-    @Slot(object)
     def _on_load_arrived(self, result: LoadResult) -> None:
         if self._closed:
             return
@@ -156,7 +152,6 @@ class RenderClient(QObject):
             self._shown = (0, 0)
         self.loadFinished.emit(result)
 
-    @Slot(object, object)
     def _on_job_arrived(self, on_done: Callable[[JobResult], None], result: JobResult) -> None:
         if not self._closed:
             on_done(result)
