@@ -100,8 +100,8 @@ class MixingGrid(QWidget):
             r = QRect(lw + c * COL_W, 0, COL_W - 2, HEADER_H - 3)
             p.fillRect(r.adjusted(0, r.height() - 3, 0, 0), QColor(*anchor_color(c)))
             p.setPen(text)
-            text = p.fontMetrics().elidedText(label, Qt.TextElideMode.ElideRight, COL_W - 4)
-            p.drawText(r, Qt.AlignmentFlag.AlignCenter, text)
+            elided = p.fontMetrics().elidedText(label, Qt.TextElideMode.ElideRight, COL_W - 4)
+            p.drawText(r, Qt.AlignmentFlag.AlignCenter, elided)
         shares = self.shares()
         for row, label in enumerate(self._row_labels):
             y = HEADER_H + row * ROW_H
