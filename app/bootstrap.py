@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
@@ -66,7 +66,9 @@ def build(argv: Sequence[str] = ()) -> tuple[MainWindow, Controller]:
 def run(argv: Sequence[str] = ()) -> int:
     """Run the GUI; returns the process exit code."""
     pyside_guard.install()  # before the first Qt call
-    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "inr-explorer"])
+    # an existing instance is a QApplication (widgets need one; pytest-qt makes one too)
+    app = (cast("QApplication | None", QApplication.instance())
+           or QApplication([sys.argv[0] if sys.argv else "inr-explorer"]))
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
     app.setWindowIcon(app_icon())

@@ -83,7 +83,7 @@ def parse_recipe(doc: Any) -> Recipe:
     if isinstance(doc.get("version"), int) and doc["version"] > VERSION and doc.get("format") == FORMAT:
         warnings.append(f"The recipe was written by a newer version (format {doc['version']}); "
                         "reading the parts this version understands.")
-    model = doc.get("model") if isinstance(doc.get("model"), dict) else {}
+    model = m if isinstance(m := doc.get("model"), dict) else {}
     path = str(model.get("path") or doc.get("checkpoint") or "")
     sha = str(model.get("sha256") or doc.get("checkpoint_sha256") or "")
     family = str(model.get("family") or doc.get("family") or "")

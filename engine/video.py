@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -25,6 +25,8 @@ from engine.styles import sample_masks
 from engine.types import Anchor, Camera, FrozenArray, StyleSpec
 
 if TYPE_CHECKING:
+    from av.video.stream import VideoStream
+
     from engine.models.base import Generator
 
 FORMAT = "inr-explorer-keyframes"
@@ -214,10 +216,11 @@ def open_encoder(out: Path, size: tuple[int, int], fps: float, crf: int = DEFAUL
                       "(write another video type or a PNG sequence to a folder)") from None
     container = av.open(str(out), mode="w", format={".mkv": "matroska"}.get(out.suffix.lower()))
     try:
-        stream = container.add_stream(codec, rate=Fraction(fps).limit_denominator(1001))
+        # a video codec (CODECS): PyAV types add_stream by codec name only for literal names
+        stream = cast("VideoStream", container.add_stream(codec, rate=Fraction(fps).limit_denominator(1001)))
         stream.width, stream.height = even(size[0]), even(size[1])
         stream.pix_fmt = pix
-        opts = dict(options)
+        opts: dict[str, object] = dict(options)  # the type of stream.options
         if codec != "mjpeg":
             opts["crf"] = str(int(crf))
         else:

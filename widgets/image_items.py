@@ -19,7 +19,7 @@ def to_qimage(image: np.ndarray) -> QImage:
     return QImage(a.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()  # copy: own the pixels
 
 
-class ClickableImage(pg.ImageItem):  # type: ignore[misc]  # pyqtgraph is untyped
+class ClickableImage(pg.ImageItem):
     """An image item that reports clicks in its pixel coordinates."""
 
     clicked = Signal(float, float)

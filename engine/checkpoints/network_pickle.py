@@ -49,7 +49,7 @@ class _AnyType:
 ANY = _AnyType()
 
 
-class EasyDict(dict):  # type: ignore[type-arg]
+class EasyDict(dict):
     """Stand-in for ``dnnlib.util.EasyDict``: a plain dict (NEWOBJ + SETITEMS)."""
 
     def __setstate__(self, state: Any) -> None:

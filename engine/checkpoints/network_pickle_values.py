@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import pickle
 import struct
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 import torch
@@ -19,7 +19,7 @@ class Refused(Exception):
     """Raised inside an unpickler; the caller turns it into a CheckpointError naming the file."""
 
 
-def is_int(v: Any) -> bool:
+def is_int(v: Any) -> TypeGuard[int]:
     return isinstance(v, int) and not isinstance(v, bool)
 
 

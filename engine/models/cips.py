@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import torch
 import torch.nn.functional as F
@@ -56,13 +56,13 @@ class WrappedEmbedding:
                 "y0": self.y0, "y1": self.y1}
 
     @staticmethod
-    def from_json(d: dict[str, object]) -> WrappedEmbedding:
+    def from_json(d: dict[str, Any]) -> WrappedEmbedding:
         """Raises ValueError on anything but a well-formed "wrap-x" record."""
         if not isinstance(d, dict) or d.get("mode") != "wrap-x":
             raise ValueError(f"embedding: expected mode 'wrap-x', got {d!r:.80}")
         try:
-            e = WrappedEmbedding(int(d["rows"]), int(d["cols"]), float(d["x0"]), float(d["period"]),  # type: ignore[arg-type]
-                                 float(d["y0"]), float(d["y1"]))  # type: ignore[arg-type]
+            e = WrappedEmbedding(int(d["rows"]), int(d["cols"]), float(d["x0"]), float(d["period"]),
+                                 float(d["y0"]), float(d["y1"]))
         except (KeyError, TypeError) as err:
             raise ValueError(f"embedding: missing or malformed field ({err})") from None
         if e.rows < 1 or e.cols < 2 or not e.period > 0 or not e.y1 > e.y0:
@@ -97,6 +97,9 @@ class CIPSConfig:
 
 class _Holder(nn.Module):
     """A named parameter container (reproduces the official key nesting)."""
+
+    if TYPE_CHECKING:  # its children are set by name (lff.ffm.conv, emb.input, noise.weight, ...)
+        def __getattr__(self, name: str) -> Any: ...
 
 
 class ModulatedConv(nn.Module):
@@ -208,12 +211,12 @@ class CIPSNetwork(nn.Module):
         if self.cfg.variant == "skip":
             out.append(("conv1", self.conv1.conv))
             for i, rgb in enumerate(self.to_rgbs):
-                out.append((f"linears.{2 * i}", self.linears[2 * i].conv))
-                out.append((f"linears.{2 * i + 1}", self.linears[2 * i + 1].conv))
-                out.append((f"to_rgbs.{i}", rgb.conv))
+                out.append((f"linears.{2 * i}", cast(StyledConv, self.linears[2 * i]).conv))
+                out.append((f"linears.{2 * i + 1}", cast(StyledConv, self.linears[2 * i + 1]).conv))
+                out.append((f"to_rgbs.{i}", cast(ToRGB, rgb).conv))
         else:
-            out.append(("linears.0", self.linears[0].conv))
-            for i, blk in enumerate(self.linears[1:], start=1):
+            out.append(("linears.0", cast(StyledConv, self.linears[0]).conv))
+            for i, blk in enumerate(cast("Sequence[ResBlock]", self.linears[1:]), start=1):
                 out.append((f"linears.{i}.conv1", blk.conv1.conv))
                 out.append((f"linears.{i}.conv2", blk.conv2.conv))
             out.append(("to_rgb_last", self.to_rgb_last.conv))
@@ -315,17 +318,18 @@ class CIPSNetwork(nn.Module):
         if self.cfg.variant == "skip":
             h = styled(self.conv1, x, 1.0)
             out: torch.Tensor | None = None
-            for i, to_rgb in enumerate(self.to_rgbs):
-                h = styled(self.linears[2 * i + 1], styled(self.linears[2 * i], h, SQRT2), SQRT2)
+            lin = cast("Sequence[StyledConv]", self.linears)  # skip: linears are all StyledConv
+            for i, to_rgb in enumerate(cast("Sequence[ToRGB]", self.to_rgbs)):
+                h = styled(lin[2 * i + 1], styled(lin[2 * i], h, SQRT2), SQRT2)
                 out = rgb(to_rgb, h, SQRT2, out)
             assert out is not None
             return out
-        h, gain = styled(self.linears[0], x, 1.0), SQRT2
-        for blk in self.linears[1:]:
+        h, gain = styled(cast(StyledConv, self.linears[0]), x, 1.0), SQRT2
+        for blk in cast("Sequence[ResBlock]", self.linears[1:]):
             # (sqrt2 a2 + skip(gain h)) / sqrt2 = a2 + skip(h) * gain / sqrt2: the output carries no gain
             a2 = styled(blk.conv2, styled(blk.conv1, h, gain), SQRT2)
             if hasattr(blk, "skip"):
-                p = blk.skip[0].weight[:, :, 0, 0].t() * (gain / SQRT2 / math.sqrt(h.shape[-1]))
+                p = cast(_Holder, blk.skip[0]).weight[:, :, 0, 0].t() * (gain / SQRT2 / math.sqrt(h.shape[-1]))
                 h = torch.baddbmm(a2, h, p.expand(h.shape[0], -1, -1)) if h.ndim == 3 else torch.addmm(a2, h, p)
             else:
                 h = torch.add(a2, h, alpha=gain / SQRT2)
@@ -429,6 +433,7 @@ class CIPSGenerator(Generator):
     """Inference wrapper of `CIPSNetwork` implementing the public `Generator` API."""
 
     ablations = frozenset({"embedding", "fourier"})
+    metadata: dict[str, str]  # a .safetensors checkpoint's header metadata: set by engine.checkpoints.native only
 
     def __init__(self, net: CIPSNetwork, device: torch.device | str = "cpu", source: str = "") -> None:
         super().__init__(device, source)

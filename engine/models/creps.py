@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,7 +65,7 @@ class LineStyles:
 
 def looks_like_creps(snapshot: Mapping[str, Any]) -> bool:
     """True when a loaded network snapshot's G_ema has CREPS' line input and bi-line decoders."""
-    g = snapshot.get("G_ema")
+    g: Any = snapshot.get("G_ema")  # anything: a missing or foreign record raises inside the try
     try:
         return (g.child("synthesis.b4.input").class_name == "SynthesisInput"
                 and "decoder_img" in g.child("synthesis").children)
@@ -298,6 +298,7 @@ class CrepsGenerator(Generator):
         out: list[list[torch.Tensor]] = [[] for _ in res[1:]]
         kept: list[torch.Tensor] = []
         step = LINE_BLOCK
+        layer: Callable[[str, torch.Tensor], torch.Tensor]  # one of two definitions per chunk, by st.per_sample
         for c0 in range(0, coords.shape[0], step):
             chunk = coords[c0:c0 + step]
             m = chunk.shape[0]

@@ -265,7 +265,7 @@ class InrGanGenerator(Generator):
         return torch.cat(out, 1)
 
     def _rows_at(self, res: int) -> set[int]:
-        rows = set()
+        rows: set[int] = set()
         for b in self.config.blocks:
             if b.res == res:
                 rows.update(layer.row for layer in b.layers)

@@ -407,7 +407,7 @@ class RunArgs:
 
 def train(a: RunArgs) -> Path:
     """Train (resuming from out/checkpoint.pt when present) until the step or time budget; returns the weights."""
-    from tqdm import tqdm  # type: ignore[import-untyped]
+    from tqdm import tqdm
 
     torch.set_num_threads(a.threads)
     a.out.mkdir(parents=True, exist_ok=True)
