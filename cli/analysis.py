@@ -6,11 +6,15 @@ from __future__ import annotations
 import argparse
 import csv
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+if TYPE_CHECKING:
+    from engine.models.base import Generator
 
-def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+
+def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from cli.common import add_cluster_option, add_style_camera
 
     p = sub.add_parser("spectrum", help="2D log spectrum (PNG) and azimuthal power profile (CSV) over seeds")
@@ -53,7 +57,7 @@ def _save_png(path: Path, rgb01: np.ndarray) -> None:
     Image.fromarray(np.clip(rgb01 * 255 + 0.5, 0, 255).astype(np.uint8)).save(path)
 
 
-def _one_style(g, args: argparse.Namespace) -> np.ndarray:  # type: ignore[no-untyped-def]
+def _one_style(g: Generator, args: argparse.Namespace) -> np.ndarray:
     from cli.common import CliError, styles_from_args
 
     ws, _ = styles_from_args(g, args)
@@ -75,7 +79,7 @@ def _save_image(path: Path, rgb: np.ndarray) -> None:
     Image.fromarray(to_uint8(rgb)).save(path)
 
 
-def run_foveate(g, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+def run_foveate(g: Generator, args: argparse.Namespace) -> int:
     from cli.common import CliError, camera_from_args
     from engine.coords import camera_grid
     from engine.foveation import check_plane, density_rgb, foveated_render, plan_foveation
@@ -107,7 +111,7 @@ def run_foveate(g, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-
     return 0
 
 
-def run_srcompare(g, args: argparse.Namespace) -> int:  # type: ignore[no-untyped-def]
+def run_srcompare(g: Generator, args: argparse.Namespace) -> int:
     from cli.common import CliError, camera_from_args
     from engine.superres import sr_compare
 
@@ -184,10 +188,8 @@ def run(args: argparse.Namespace) -> int:
             from engine.cluster import cluster_consistency, model_ref
 
             per_seed = cluster_consistency(cluster, model_ref(g, args.device), range(args.seeds), scales)
-    rows = [{"scale": s, "psnr": float(m[0]), "ssim": float(m[1])} for s, m in zip(scales, per_seed.mean(0),
-                                                                                   strict=True)]
     print(f"{'scale':>6} {'PSNR dB':>9} {'SSIM':>7}   ({g.family}, {args.seeds} seeds; LPIPS: no pretrained "
           "network offline)")
-    for r in rows:
-        print(f"{r['scale']:>6.0f} {r['psnr']:>9.2f} {r['ssim']:>7.4f}")
+    for scale, (psnr, ssim) in zip(scales, per_seed.mean(0), strict=True):
+        print(f"{scale:>6.0f} {psnr:>9.2f} {ssim:>7.4f}")
     return 0

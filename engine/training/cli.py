@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 
-def add_train_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
+def add_train_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     """Register ``train`` on a main parser's subparsers; `run_train` executes the parsed arguments."""
     p = subparsers.add_parser(
         "train", help="train a CIPS-skip generator on procedural landscapes (resumes from OUT/checkpoint.pt)",
