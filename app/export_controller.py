@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from typing import TYPE_CHECKING
@@ -12,6 +13,7 @@ from app import export_jobs
 from app import session as sessions
 from app.job_runner import JobRunner, format_eta
 from engine.formats import IMAGE_FILTER, image_kind
+from engine.types import ExportRequest
 from engine.service import JobResult
 from widgets.export_dialog import ExportDialog, ImageExportOptions
 from widgets.job_progress import JobProgressDialog
@@ -185,8 +187,9 @@ class ExportController(QObject):
         self._last_dir = os.path.dirname(path)
         size = (opts.width, opts.height)
         view = sessions.style_to_json(self.view.store.state)  # the editable state, for File → Open
-        job = export_jobs.image_export(request.style, request.camera, size, path, opts.bits, pyramid=opts.pyramid,
-                                       view=view, cluster=opts.cluster)
+        job = export_jobs.image_export(ExportRequest(request.style, size, path, request.camera, bits=opts.bits,
+                                                     pyramid=opts.pyramid, recipe_extra=json.dumps({"view": view}),
+                                                     cluster=opts.cluster))
         text = f"Exporting {os.path.basename(path)} ({size[0]} × {size[1]}, {opts.bits} bit" + \
             (", pyramid)" if opts.pyramid else ")") + (f" on the cluster {opts.cluster}" if opts.cluster else "")
         self.run(job, "Export Image", text, "Exporting", lambda r: self._on_image_done(r, path))

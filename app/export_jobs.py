@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.export import export_image
-from engine.recipes import make_recipe
-from engine.renderer import spec_styles
+from engine.export import run_export
 from engine.video import export_video, spec_from_json
 
 if TYPE_CHECKING:
@@ -17,37 +14,21 @@ if TYPE_CHECKING:
     from app.jobs import Job
     from engine.models.base import Generator
     from engine.renderer import CancelToken
-    from engine.types import Camera, StyleSpec
+    from engine.types import ExportRequest
 
 
-def image_export(style: StyleSpec, camera: Camera, size: tuple[int, int], out: str, bits: int = 8,
-                 journal: bool | None = None, pyramid: bool = False, view: dict[str, Any] | None = None,
-                 cluster: str = "") -> Job:
-    """Render ``style`` through ``camera`` at ``size`` in row bands into ``out`` (.png or tiled .tif, 8/16 bit;
-    ``pyramid``: a TIFF with reduced levels).
+def image_export(request: ExportRequest) -> Job:
+    """Run ``request`` (`engine.export.run_export`) on the engine thread, with its progress as a fraction.
 
-    The engine's writer is atomic: cancel or an error leaves no file and an existing ``out`` untouched.
-    The recipe (`engine.recipes`: checkpoint hash, camera, full style, and the editable ``view``) goes into
-    the file (PNG text chunk, TIFF description), so File → Open restores it. ``cluster`` (a Dask scheduler
-    address or local:N) renders the bands on its workers (`engine.cluster`), with the same pixels.
+    The engine's writer is atomic: cancel or an error leaves no file and an existing target untouched. The
+    recipe (`engine.recipes`: checkpoint hash, camera, full style, and the editable view in
+    ``recipe_extra``) goes into the file (PNG text chunk, TIFF description), so File → Open restores it.
     """
 
     def run(g: Generator | None, token: CancelToken, progress: Callable[[float], None]) -> str:
         if g is None:
             raise ValueError("no model loaded")
-        recipe = make_recipe(g, size, camera, style, bits=bits, **({"view": view} if view else {}))
-        with contextlib.ExitStack() as stack:
-            source = None
-            if cluster:
-                from engine.cluster import Cluster, export_source, model_ref
-
-                c = stack.enter_context(Cluster(cluster))
-                source = export_source(c, model_ref(g), style, camera, size, bits=bits, cancel=token)
-            path = export_image(g, spec_styles(g, style), out, size, camera=camera, noise=style.noise,
-                                ablate=style.ablate, recipe=recipe, bits=bits, cancel=token,
-                                progress=lambda done, total: progress(done / total), journal=journal,
-                                pyramid=pyramid, source=source)
-        return str(path)
+        return str(run_export(g, request, cancel=token, progress=lambda done, total: progress(done / total)))
 
     return run
 

@@ -22,7 +22,7 @@ from cli.common import (
     save_npy_atomic,
     styles_from_args,
 )
-from engine.types import Camera
+from engine.types import Camera, ExportRequest, FrozenArray, StyleSpec
 
 if TYPE_CHECKING:
     from engine.cluster import Cluster
@@ -30,9 +30,9 @@ if TYPE_CHECKING:
 
 def _run_recipe(args: argparse.Namespace, tiled: bool) -> int:
     """render / export --recipe: the picture an exported file's recipe describes, rendered again."""
-    from engine.export import export_image, file_sha256
-    from engine.recipes import RecipeError, make_recipe, parse_recipe, read_recipe
-    from engine.renderer import render_camera, spec_styles
+    from engine.export import file_sha256
+    from engine.recipes import RecipeError, parse_recipe, read_recipe
+    from engine.renderer import render_camera
 
     ext = check_out(args.out, tiled)
     try:
@@ -54,23 +54,15 @@ def _run_recipe(args: argparse.Namespace, tiled: bool) -> int:
     if ext == ".npy":
         save_npy_atomic(args.out, render_camera(g, style, cam, (size[0], size[1])))
     else:
-        bits = getattr(args, "bits", 8)
         with cluster_from_args(args) as cluster:
-            export_image(g, spec_styles(g, style), args.out, (size[0], size[1]), camera=cam, noise=style.noise,
-                         ablate=style.ablate, recipe=make_recipe(g, (size[0], size[1]), cam, style, bits=bits),
-                         bits=bits, pyramid=getattr(args, "pyramid", False),
-                         source=_band_source(cluster, g, args, style, cam, None, (size[0], size[1]), bits))
+            _export(g, args, export_request(args, style, cam, None, (size[0], size[1]), args.out, {}), cluster, tiled)
     print(f"wrote {args.out} ({size[0]} x {size[1]}) from the recipe of {args.recipe}")
     return 0
 
 
-
 def run_images(args: argparse.Namespace, tiled: bool) -> int:
     from engine.coords import camera_grid, wrap_blend
-    from engine.export import export_image
-    from engine.recipes import make_recipe
     from engine.renderer import spec_styles
-    from engine.types import StyleSpec
 
     if args.recipe is not None:
         return _run_recipe(args, tiled)
@@ -86,9 +78,7 @@ def run_images(args: argparse.Namespace, tiled: bool) -> int:
         bad = [a for a in ablate if a not in g.ablations]
         if bad:
             raise CliError(f"--ablate: the {g.family} family has no {bad[0]} to zero")
-    extra: dict[str, Any] = {"bits": getattr(args, "bits", 8)}
-    if grid is not None:
-        extra["grid_file"] = str(args.grid)
+    extra: dict[str, Any] = {} if grid is None else {"grid_file": str(args.grid)}
     if ext == ".npy":
         full = grid if grid is not None else camera_grid(cam, *size)
         wrap = wrap_blend(cam, *size) if grid is None else None
@@ -105,44 +95,32 @@ def run_images(args: argparse.Namespace, tiled: bool) -> int:
         for i in range(ws.shape[0]):
             target = numbered(out, i, ws.shape[0])
             style = StyleSpec(anchors=(anchors[i],), psi=args.psi, cutoff=args.cutoff, noise=noise, ablate=ablate)
-            styles = spec_styles(g, style) if anchors else lambda gr, i=i: (ws[i:i + 1], None)
-            bits = getattr(args, "bits", 8)
-            bar = None
-            progress: Any = None
-            if tiled:
-                from tqdm import tqdm
-
-                bar = tqdm(total=size[1], unit="row", desc=target.name, file=sys.stderr)
-
-                def progress(done: int, total: int, bar: Any = bar) -> None:
-                    bar.update(done - bar.n)
-
-            try:
-                export_image(g, styles, target, size, camera=cam, grid=grid, noise=noise, ablate=ablate,
-                             recipe=make_recipe(g, size, cam, style, **extra), bits=bits, progress=progress,
-                             tile_pixels=getattr(args, "tile_pixels", 128 * 128),
-                             pyramid=getattr(args, "pyramid", False),
-                             journal={"on": True, "off": False}.get(getattr(args, "journal", "auto")),
-                             source=_band_source(cluster, g, args, style, cam, grid, size, bits))
-            finally:
-                if bar is not None:
-                    bar.close()
+            _export(g, args, export_request(args, style, cam, grid, size, target, extra), cluster, tiled)
             print(f"wrote {target} ({size[0]} x {size[1]})")
             if args.command == "panorama" and grid is None:
-                _print_seam(g, styles, cam, size, noise, ablate)
+                _print_seam(g, spec_styles(g, style), cam, size, noise, ablate)
     return 0
 
 
+def export_request(args: argparse.Namespace, style: StyleSpec, cam: Camera, grid: np.ndarray | None,
+                   size: tuple[int, int], out: Path, extra: dict[str, Any]) -> ExportRequest:
+    """The `ExportRequest` an image subcommand's options describe (the same type the app's export builds)."""
+    return ExportRequest(style, (int(size[0]), int(size[1])), str(out), cam,
+                         grid=None if grid is None else FrozenArray(grid), bits=getattr(args, "bits", 8),
+                         pyramid=getattr(args, "pyramid", False), tile_pixels=getattr(args, "tile_pixels", 128 * 128),
+                         journal={"on": True, "off": False}.get(getattr(args, "journal", "auto")),
+                         recipe_extra=json.dumps(extra) if extra else "", device=args.device)
 
-def _band_source(cluster: Cluster | None, g: Generator, args: argparse.Namespace, style: Any, cam: Camera,
-                 grid: np.ndarray | None, size: tuple[int, int], bits: int) -> Any:
-    """Where an export's bands are rendered: None (here) without --cluster."""
-    if cluster is None:
-        return None
-    from engine.cluster import export_source, model_ref
 
-    return export_source(cluster, model_ref(g, args.device), style, cam, size, grid, bits)
+def _export(g: Generator, args: argparse.Namespace, req: ExportRequest, cluster: Cluster | None,
+            bar: bool = True) -> None:
+    """Run ``req`` here or on ``cluster``, with a progress bar of rows."""
+    from tqdm import tqdm
 
+    from engine.export import run_export
+
+    with tqdm(total=req.size[1], unit="row", desc=Path(req.out).name, file=sys.stderr, disable=not bar) as rows:
+        run_export(g, req, progress=lambda done, total: rows.update(done - rows.n), cluster=cluster)
 
 
 def _print_seam(g: Generator, styles: Any, cam: Any, size: tuple[int, int], noise: str,

@@ -131,6 +131,29 @@ class RenderRequest:
 
 
 @dataclass(frozen=True)
+class ExportRequest:
+    """One image export (`engine.export.run_export`): the style through the camera (or an explicit grid) at
+    ``size`` into ``out`` (.png or .tif, 8 / 16 bit, TIFF optionally with reduced levels), in row bands of about
+    ``tile_pixels`` pixels. ``recipe_extra`` (JSON object text) joins the embedded recipe; ``journal`` None:
+    for images of at least 2048² pixels; ``cluster`` (a Dask scheduler address or local:N) renders the bands on
+    its workers, which load the model on ``device``."""
+
+    style: StyleSpec
+    size: tuple[int, int]  # (width, height)
+    out: str
+    camera: Camera = Camera()
+    grid: FrozenArray | None = None
+    bits: int = 8
+    pyramid: bool = False
+    tile_pixels: int = 128 * 128
+    journal: bool | None = None
+    recipe_extra: str = ""
+    cluster: str = ""
+    device: str = "auto"
+    id: int = field(default_factory=next_id)
+
+
+@dataclass(frozen=True)
 class Frame:
     """Result of a RenderRequest: read-only uint8 RGB [H, W, 3] (or None on error) plus timings."""
 
