@@ -13,8 +13,8 @@ from app import export_jobs
 from app import session as sessions
 from app.job_runner import JobRunner, format_eta
 from engine.formats import IMAGE_FILTER, image_kind
-from engine.types import ExportRequest
 from engine.service import JobResult
+from engine.types import ExportRequest
 from widgets.export_dialog import ExportDialog, ImageExportOptions
 from widgets.job_progress import JobProgressDialog
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.export import run_export
-from engine.video import export_video, spec_from_json
+from engine.video import run_video
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -14,7 +13,7 @@ if TYPE_CHECKING:
     from app.jobs import Job
     from engine.models.base import Generator
     from engine.renderer import CancelToken
-    from engine.types import ExportRequest
+    from engine.types import ExportRequest, VideoRequest
 
 
 def image_export(request: ExportRequest) -> Job:
@@ -33,16 +32,14 @@ def image_export(request: ExportRequest) -> Job:
     return run
 
 
-def video_export(keyframes_json: str, out: str) -> Job:
-    """Render a keyframes document (engine/video.py's format) to a video file (.mp4 / .webm / .mkv / .avi) or a
-    folder of PNGs."""
+def video_export(request: VideoRequest) -> Job:
+    """Render ``request`` (`engine.video.run_video`) on the engine thread: a video file (.mp4 / .webm / .mkv /
+    .avi) or a folder of PNGs."""
 
     def run(g: Generator | None, token: CancelToken, progress: Callable[[float], None]) -> dict[str, Any]:
         if g is None:
             raise ValueError("no model loaded")
-        spec = spec_from_json(keyframes_json)
-        path = export_video(g, spec, Path(out), cancel=token,
-                            progress=lambda done, total: progress(done / total))
-        return {"path": str(path), "frames": spec.frame_count}
+        path = run_video(g, request, cancel=token, progress=lambda done, total: progress(done / total))
+        return {"path": str(path), "frames": request.spec.frame_count}
 
     return run

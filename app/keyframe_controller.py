@@ -13,9 +13,10 @@ from app import export_jobs
 from app import session as sessions
 from app.dialogs import SESSION_FILTER
 from app.export_controller import explain, writable_target
-from app.keyframes import Keyframe, VideoSettings, from_doc, to_doc
+from app.keyframes import Keyframe, VideoSettings, describe, from_doc, to_doc, video_spec
 from engine.formats import video_format
-from widgets.video_dialog import VideoDialog, VideoExportOptions, frame_count
+from engine.types import VideoRequest
+from widgets.video_dialog import VideoDialog, VideoExportOptions
 
 if TYPE_CHECKING:
     from app.dialogs import Dialogs
@@ -118,7 +119,7 @@ class KeyframeController(QObject):
                                     "shows its camera and anchors")
 
     def _changed(self, selected: int | None = None) -> None:
-        self.panel.set_keyframes([(k.time, k.describe()) for k in self.keyframes], selected)
+        self.panel.set_keyframes([(k.time, describe(k)) for k in self.keyframes], selected)
         self.keyframesChanged.emit()
 
     # ------------------------------------------------------------------ files and sessions
@@ -199,11 +200,15 @@ class KeyframeController(QObject):
             self.dialog.set_error(problem or "Another export is still running.")
             return False
         self.video = VideoSettings((opts.width, opts.height), opts.fps, opts.easing)
-        doc = self.document(duration=opts.duration)
-        n = frame_count(opts.duration, opts.fps)
-        text = (f"Rendering {n} frames of {opts.width} × {opts.height} to "
+        try:
+            spec = video_spec(self.keyframes, self.models.path or "default", self.video, (opts.width, opts.height),
+                              opts.duration)
+        except ValueError as e:
+            self.dialog.set_error(str(e))
+            return False
+        text = (f"Rendering {spec.frame_count} frames of {opts.width} × {opts.height} to "
                 f"{os.path.basename(path)}{'/' if opts.kind == 'png' else ''}")
-        return self.exports.run(export_jobs.video_export(json.dumps(doc), path), "Export Video", text,
+        return self.exports.run(export_jobs.video_export(VideoRequest(spec, path)), "Export Video", text,
                                 "Video", lambda r: self._on_video_done(r, path))
 
     def _on_video_done(self, result: JobResult, path: str) -> None:

@@ -1,32 +1,27 @@
-"""Video keyframes on the app side: the list's value type and its JSON (engine/video.py's keyframes format)."""
+"""Video keyframes on the app side: the list (of `engine.types.Keyframe`), its retiming and its JSON
+(engine/video.py's keyframes format)."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
 
 from engine.serialize import camera_from_json, camera_to_json, style_from_json, style_to_json
-from engine.types import Camera, StyleSpec
+from engine.types import Keyframe, VideoSpec
 
 FORMAT = "inr-explorer-keyframes"  # engine.video.FORMAT (a test keeps them equal)
 VERSION = 1
 
 
-@dataclass(frozen=True)
-class Keyframe:
-    """One captured view: when (seconds), where (camera) and what (the full StyleSpec the render used)."""
-
-    time: float
-    camera: Camera
-    style: StyleSpec
-
-    def describe(self) -> str:
-        c, s = self.camera, self.style
-        who = " + ".join(a.label() for a in s.anchors[:2]) + ("…" if len(s.anchors) > 2 else "")
-        extra = (f" ψ {s.psi:g}" if s.psi != 1 else "") + (" mixed" if s.layer_table is not None else "") + \
-            (" painted" if s.masks is not None else "")
-        return f"{who}{extra} · ({c.center[0]:+.2f}, {c.center[1]:+.2f}) ×{c.zoom:.3g} {c.rotation:.0f}°"
+def describe(k: Keyframe) -> str:
+    """One line about a keyframe for the Keyframes list."""
+    c, s = k.camera, k.style
+    who = " + ".join(a.label() for a in s.anchors[:2]) + ("…" if len(s.anchors) > 2 else "")
+    extra = (f" ψ {s.psi:g}" if s.psi != 1 else "") + (" mixed" if s.layer_table is not None else "") + \
+        (" painted" if s.masks is not None else "")
+    return f"{who}{extra} · ({c.center[0]:+.2f}, {c.center[1]:+.2f}) ×{c.zoom:.3g} {c.rotation:.0f}°"
 
 
 @dataclass(frozen=True)
@@ -38,18 +33,29 @@ class VideoSettings:
     easing: str = "smooth"
 
 
+def retimed(keyframes: list[Keyframe], duration: float | None) -> list[Keyframe]:
+    """The keyframes with their times rescaled to span ``duration`` from 0 (None: as they are)."""
+    if duration is None or not keyframes:
+        return list(keyframes)
+    t0, span = keyframes[0].time, keyframes[-1].time - keyframes[0].time
+    scale = duration / span if span > 0 else 1.0
+    return [dataclasses.replace(k, time=(k.time - t0) * scale) for k in keyframes]
+
+
+def video_spec(keyframes: list[Keyframe], checkpoint: str, video: VideoSettings, size: tuple[int, int],
+               duration: float | None = None) -> VideoSpec:
+    """The `VideoSpec` of the list (sorted by time, as a keyframes file is read), at ``size``."""
+    return VideoSpec(tuple(sorted(retimed(keyframes, duration), key=lambda k: k.time)), size, video.fps,
+                     video.easing, checkpoint)
+
+
 def to_doc(keyframes: list[Keyframe], checkpoint: str, video: VideoSettings,
            duration: float | None = None) -> dict[str, Any]:
     """The keyframes document ``main.py video`` reads; ``duration`` rescales the times to span it from 0."""
-    times = [k.time for k in keyframes]
-    t0 = times[0] if times else 0.0
-    span = (times[-1] - t0) if times else 0.0
-    scale = duration / span if duration is not None and span > 0 else 1.0
     doc: dict[str, Any] = {"format": FORMAT, "version": VERSION, "checkpoint": checkpoint,
                            "fps": video.fps, "easing": video.easing, "keyframes": [
-                               {"time": (k.time - t0) * scale if duration is not None else k.time,
-                                "camera": camera_to_json(k.camera), "style": style_to_json(k.style)}
-                               for k in keyframes]}
+                               {"time": k.time, "camera": camera_to_json(k.camera), "style": style_to_json(k.style)}
+                               for k in retimed(keyframes, duration)]}
     if video.size is not None:
         doc["size"] = list(video.size)
     return doc

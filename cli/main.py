@@ -12,6 +12,7 @@ from pathlib import Path
 
 from cli.common import EXIT_ERROR, CliError, add_cluster_option, add_export_options, add_precision, add_style_camera
 from engine.errors import CheckpointError, RenderCancelled, one_line
+from engine.formats import DEFAULT_CRF
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,8 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("keyframes", type=Path, help="keyframes file (format inr-explorer-keyframes)")
     p.add_argument("--out", type=Path, required=True,
                    help="video file (.mp4, .webm, .mkv, .avi) or a folder for PNGs; the recipe goes into its metadata")
-    p.add_argument("--crf", type=int, default=18, help="H.264 / VP9 quality: lower is better (default 18: visually "
-                   "lossless; 23 is x264's default)")
+    p.add_argument("--crf", type=int, default=DEFAULT_CRF,
+                   help=f"H.264 / VP9 quality: lower is better (default {DEFAULT_CRF}: visually lossless; 23 is "
+                        "x264's default)")
     p.add_argument("--checkpoint", help="override the keyframes file's checkpoint")
     p.add_argument("--device", default="auto", help="auto (the default), cuda, mps or cpu")
     add_precision(p)

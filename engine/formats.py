@@ -60,6 +60,7 @@ VIDEO_FORMATS = (  # PyAV's wheels ship these encoders
     VideoFormat("AVI video, Motion JPEG (.avi)", ".avi", "mjpeg", "yuvj420p"),
 )
 PNG_SEQUENCE = ("PNG sequence (a folder of frames)", "png")  # the video dialog's last choice
+DEFAULT_CRF = 18  # H.264 / VP9 quality: visually lossless at these sizes (lower is better; x264's default is 23)
 
 
 def video_format(suffix: str) -> VideoFormat | None:

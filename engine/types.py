@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from engine.formats import DEFAULT_CRF
 
 _ids = itertools.count(1)
 
@@ -148,6 +151,62 @@ class ExportRequest:
     tile_pixels: int = 128 * 128
     journal: bool | None = None
     recipe_extra: str = ""
+    cluster: str = ""
+    device: str = "auto"
+    id: int = field(default_factory=next_id)
+
+
+@dataclass(frozen=True)
+class Keyframe:
+    """One view of a video: when (seconds), where (camera) and what (the full style)."""
+
+    time: float
+    camera: Camera
+    style: StyleSpec
+
+
+EASINGS = ("smooth", "linear")  # smoothstep between keyframes, or straight
+
+
+@dataclass(frozen=True)
+class VideoSpec:
+    """Keyframes (sorted by time) interpolated at ``fps`` into frames of ``size`` (W, H); ``checkpoint`` is the
+    model a keyframes file names. Invalid values raise ValueError naming the field."""
+
+    keyframes: tuple[Keyframe, ...]
+    size: tuple[int, int] = (256, 256)
+    fps: float = 24.0
+    easing: str = "smooth"
+    checkpoint: str = "default"
+
+    def __post_init__(self) -> None:
+        if not self.keyframes:
+            raise ValueError("keyframes: at least one keyframe is needed")
+        if len(self.size) != 2 or min(self.size) < 1:
+            raise ValueError(f"size: expected two positive integers, got {list(self.size)}")
+        if not (math.isfinite(self.fps) and self.fps > 0):
+            raise ValueError(f"fps: must be positive, got {self.fps}")
+        if self.easing not in EASINGS:
+            raise ValueError(f"easing: expected 'linear' or 'smooth', got {self.easing!r}")
+
+    @property
+    def duration(self) -> float:
+        return self.keyframes[-1].time - self.keyframes[0].time
+
+    @property
+    def frame_count(self) -> int:
+        return round(self.duration * self.fps) + 1
+
+
+@dataclass(frozen=True)
+class VideoRequest:
+    """One video export (`engine.video.run_video`): ``spec`` rendered into ``out`` (.mp4 / .webm / .mkv / .avi
+    at quality ``crf``, or a folder of PNG frames); ``cluster`` renders the frames on Dask workers, which load
+    the model on ``device``."""
+
+    spec: VideoSpec
+    out: str
+    crf: int = DEFAULT_CRF
     cluster: str = ""
     device: str = "auto"
     id: int = field(default_factory=next_id)

@@ -11,49 +11,26 @@ import contextlib
 import json
 import math
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from engine.formats import VIDEO_FORMATS
+from engine.formats import DEFAULT_CRF, VIDEO_FORMATS
 from engine.renderer import CancelToken, render_camera, to_uint8
 from engine.serialize import camera_from_json, camera_to_json, style_from_json, style_to_json
 from engine.styles import sample_masks
-from engine.types import Anchor, Camera, FrozenArray, StyleSpec
+from engine.types import Anchor, Camera, FrozenArray, Keyframe, StyleSpec, VideoRequest, VideoSpec
 
 if TYPE_CHECKING:
     from av.video.stream import VideoStream
 
+    from engine.cluster import Cluster
     from engine.models.base import Generator
 
 FORMAT = "inr-explorer-keyframes"
-
-
-@dataclass(frozen=True)
-class Keyframe:
-    time: float
-    camera: Camera
-    style: StyleSpec
-
-
-@dataclass(frozen=True)
-class VideoSpec:
-    keyframes: tuple[Keyframe, ...]
-    size: tuple[int, int] = (256, 256)
-    fps: float = 24.0
-    easing: str = "smooth"  # "linear" or "smooth" (smoothstep between keyframes)
-    checkpoint: str = "default"
-
-    @property
-    def duration(self) -> float:
-        return self.keyframes[-1].time - self.keyframes[0].time
-
-    @property
-    def frame_count(self) -> int:
-        return int(round(self.duration * self.fps)) + 1
 
 
 SESSION_FORMAT = "inr-explorer-session"
@@ -82,15 +59,10 @@ def spec_from_json(text: str) -> VideoSpec:
                                  style_from_json(k.get("style", {})))
                         for i, k in enumerate(doc["keyframes"])), key=lambda k: k.time))
     size = tuple(int(v) for v in doc.get("size", (256, 256)))
-    fps = float(doc.get("fps", 24))
-    easing = str(doc.get("easing", "smooth"))
-    if len(size) != 2 or min(size) < 1:
+    if len(size) != 2:
         raise ValueError(f"size: expected two positive integers, got {doc.get('size')}")
-    if not (math.isfinite(fps) and fps > 0):
-        raise ValueError(f"fps: must be positive, got {fps}")
-    if easing not in ("linear", "smooth"):
-        raise ValueError(f"easing: expected 'linear' or 'smooth', got {easing!r}")
-    return VideoSpec(kfs, (size[0], size[1]), fps, easing, str(doc.get("checkpoint", "default")))
+    return VideoSpec(kfs, (size[0], size[1]), float(doc.get("fps", 24)), str(doc.get("easing", "smooth")),
+                     str(doc.get("checkpoint", "default")))
 
 
 def _union_anchors(a: StyleSpec, b: StyleSpec) -> tuple[Anchor, ...]:
@@ -195,7 +167,6 @@ def render_frame(g: Generator, spec: VideoSpec, index: int, cancel: CancelToken 
 # container suffix -> (encoder, pixel format, options), from the one format table
 CODECS: dict[str, tuple[str, str, dict[str, str]]] = {f.suffix: (f.codec, f.pix_fmt, dict(f.options))
                                                       for f in VIDEO_FORMATS}
-DEFAULT_CRF = 18  # visually lossless for H.264 / VP9 at these sizes
 METADATA_KEY = "comment"  # the recipe (JSON) in the container's metadata; MP4 stores it as ©cmt
 
 
@@ -357,3 +328,20 @@ def export_video(g: Generator, spec: VideoSpec, out: str | Path, cancel: CancelT
         if close is not None:
             close()  # a remote source cancels what is still in flight
     return out
+
+
+def run_video(g: Generator, req: VideoRequest, cancel: CancelToken | None = None,
+              progress: Callable[[int, int], None] | None = None, cluster: Cluster | None = None) -> Path:
+    """Run one `VideoRequest` with `export_video`, the frames rendered here or on ``cluster`` / the request's
+    cluster (opened for this video and closed after it)."""
+    with contextlib.ExitStack() as stack:
+        source = None
+        if cluster is None and req.cluster:
+            from engine.cluster import Cluster
+
+            cluster = stack.enter_context(Cluster(req.cluster))
+        if cluster is not None:
+            from engine.cluster import model_ref, video_source
+
+            source = video_source(cluster, model_ref(g, req.device), req.spec, cancel)
+        return export_video(g, req.spec, req.out, cancel=cancel, progress=progress, crf=req.crf, source=source)
