@@ -22,17 +22,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine.models.base import Generator, LayerReached, NoiseArg
-from engine.models.layers import (
-    DEMOD_EPS,
-    SQRT2,
-    EqualLinear,
-    full_precision,
-    lrelu,
-    lrelu_gain,
-    modulated_per_pixel,
-    modulated_uniform,
-    pixel_norm,
-)
+from engine.models.layers import EqualLinear, modulated_per_pixel, modulated_uniform
+from engine.models.ops import DEMOD_EPS, SQRT2, full_precision, lrelu, lrelu_gain, pixel_norm
 from engine.models.row_blocks import PIXEL_BLOCK, blocks, by_blocks, padded_to_blocks
 
 LR_MLP = 0.01  # mapping lr multiplier: fixed by the official code, not stored in checkpoints

@@ -7,8 +7,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-SQRT2 = math.sqrt(2.0)
-DEMOD_EPS = 1e-8
+from engine.models.ops import DEMOD_EPS, SQRT2
+
 CLAMP = 256.0  # fc_clamp / conv clamp of every modulated layer and ToRes
 
 

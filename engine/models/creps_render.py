@@ -9,7 +9,7 @@ import torch
 from engine.models.creps import PIXEL_CHUNK, Head, LineStyles
 from engine.models.creps_lines import lattice_render
 from engine.models.creps_ops import compose_outer, compose_pairs
-from engine.models.layers import anchor_alone
+from engine.models.ops import anchor_alone
 
 if TYPE_CHECKING:
     from engine.models.creps import CrepsGenerator

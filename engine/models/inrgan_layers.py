@@ -9,7 +9,7 @@ import torch.nn.functional as F
 
 from engine.models.inrgan_config import FMMLayer, Fuser, ToRGB
 from engine.models.inrgan_mix import fmm_mixed, fmm_weight
-from engine.models.layers import full_precision
+from engine.models.ops import full_precision
 from engine.models.row_blocks import by_blocks, rows_for
 
 NORM_EPS = 1e-8

@@ -8,14 +8,13 @@ import torch
 
 from engine.models.host import host_float64
 from engine.models.inrgan_config import FMMLayer
-from engine.models.layers import anchor_alone
+from engine.models.ops import DEMOD_EPS, anchor_alone
 from engine.models.row_blocks import by_blocks, rows_for
 
 FORCE_ROUTE = ""  # tests may force "grouped", "quadratic" or "pixel"
 PAIRS_MAX = 15  # quadratic form over at most this many anchor pairs (4 anchors), else per pixel
 PIXEL_ROWS = 32  # pixels per block of the per-pixel route (a [32, O, I] weight stack each)
 QUAD_ROWS = 512  # pixels per block of the quadratic form (pair products [512, J, O])
-DEMOD_EPS = 1e-8
 
 
 def fmm_weight(layer: FMMLayer, s: torch.Tensor) -> torch.Tensor:

@@ -1,4 +1,4 @@
-"""Shared layers of the StyleGAN-family generators: equalised linear maps and modulated 1x1 layers.
+"""CIPS's layers: equalised linear maps and modulated 1x1 layers (family-neutral ops: `engine.models.ops`).
 
 Activations are channels-last ``[..., P, C]`` (P = pixels), so a 1x1 convolution is one matrix product.
 A modulated layer takes its style either per sample (``[B, Cin]``: fold style and demodulation into
@@ -14,39 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-SQRT2 = math.sqrt(2.0)
-DEMOD_EPS = 1e-8
-
-
-def full_precision(device: torch.device) -> torch.autocast:
-    """Autocast off for a block: coordinate features (sines of arguments of tens of radians) lose whole uint8
-    levels in float16 / bfloat16, so they stay float32 while the layers after them may run reduced."""
-    return torch.autocast(device.type, enabled=False)
-
-
-def anchor_alone(lam: torch.Tensor) -> torch.Tensor:
-    """For per-pixel anchor weights lam [P, K]: the anchor a pixel is alone (weight 1, the others 0), or -1
-    for a blend: [P] long. Painted renders route a pixel by this, from its own weights only."""
-    alone = (lam == 1).sum(1).eq(1) & (lam != 0).sum(1).eq(1)
-    return torch.where(alone, lam.argmax(1), -1)
-
-
-def lrelu_gain(x: torch.Tensor) -> torch.Tensor:
-    """StyleGAN's fused leaky ReLU tail: lrelu(x, 0.2) * sqrt(2) (in place when no grad is needed)."""
-    if torch.is_grad_enabled() and x.requires_grad:
-        return F.leaky_relu(x, 0.2) * SQRT2
-    return F.leaky_relu_(x, 0.2).mul_(SQRT2)
-
-
-def lrelu(x: torch.Tensor) -> torch.Tensor:
-    """leaky ReLU with slope 0.2, in place when no grad is needed (callers carry the sqrt(2) gain)."""
-    if torch.is_grad_enabled() and x.requires_grad:
-        return F.leaky_relu(x, 0.2)
-    return F.leaky_relu_(x, 0.2)
-
-
-def pixel_norm(x: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
-    return x * torch.rsqrt(x.square().mean(dim=-1, keepdim=True) + eps)
+from engine.models.ops import DEMOD_EPS
 
 
 class EqualLinear(nn.Module):

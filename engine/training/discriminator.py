@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.models.layers import SQRT2
+from engine.models.ops import SQRT2
 
 
 class EqConv2d(nn.Module):
