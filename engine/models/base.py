@@ -21,20 +21,21 @@ W_AVG_SEED = 0
 
 
 def _as_tensor(name: str, value: Any, device: torch.device) -> torch.Tensor:
-    """Float32 tensor on `device`, or ValueError naming the argument."""
+    """Float32 tensor on `device`, or ValueError naming the argument. Host arrays are checked for NaN / inf on
+    the host, before the upload: the same check on an accelerator would wait for it (a sync per band)."""
+    if torch.is_tensor(value):  # engine-internal callers
+        t = value.to(device=device, dtype=torch.float32)
+        if not torch.isfinite(t).all():
+            raise ValueError(f"{name}: contains NaN or infinite values")
+        return t
     try:
-        if torch.is_tensor(value):
-            t = value
-        else:
-            a = np.asarray(value, dtype=np.float32)
-            writable = a.flags.writeable and all(st >= 0 for st in a.strides)
-            t = torch.from_numpy(a if writable else np.ascontiguousarray(a).copy())
+        a = np.asarray(value, dtype=np.float32)
     except (TypeError, ValueError) as e:
         raise ValueError(f"{name}: not a numeric array ({e})") from None
-    t = t.to(device=device, dtype=torch.float32)
-    if not torch.isfinite(t).all():
+    if not np.isfinite(a).all():
         raise ValueError(f"{name}: contains NaN or infinite values")
-    return t
+    writable = a.flags.writeable and all(st >= 0 for st in a.strides)
+    return torch.from_numpy(a if writable else np.ascontiguousarray(a).copy()).to(device=device, dtype=torch.float32)
 
 
 class LayerReached(Exception):

@@ -102,3 +102,20 @@ def test_painted_render_maps_each_anchor_once_per_job(g, monkeypatch: pytest.Mon
     assert len(calls) == 2
     ws, weights = resolve_style(g, style, grid)
     assert np.array_equal(img, g.synthesis(ws, grid=grid, weights=weights))
+
+
+def test_non_finite_inputs_are_refused_on_the_host_and_as_tensors(g) -> None:
+    """NaN / inf in ws, grid or weights: a ValueError naming the argument, whether a host array (checked before
+    the upload, so an accelerator is not waited for) or an engine-internal tensor."""
+    import torch
+
+    ws = g.mapping(np.zeros((1, g.z_dim), np.float32))
+    grid = camera_grid(Camera(), 8, 8)
+    for name, kwargs in (("ws", {"ws": np.full_like(ws, np.nan)}),
+                         ("grid", {"ws": ws, "grid": np.where(grid > 0.5, np.inf, grid)}),
+                         ("weights", {"ws": ws, "grid": grid, "weights": np.full((8, 8, 1), np.nan, np.float32)})):
+        with pytest.raises(ValueError, match=f"{name}: contains NaN or infinite values"):
+            g.synthesis(**kwargs)
+    with pytest.raises(ValueError, match="ws: contains NaN"):
+        g.synthesis(torch.full(ws.shape, float("nan")), grid=grid)
+    assert np.isfinite(g.synthesis(ws, grid=grid)).all()
