@@ -101,12 +101,12 @@ def _model(family: str) -> Any:
     return builders[family]()
 
 
-def _frame(g: Any, cam: Any, size: int = VIEW, rect: Any = None) -> Any:
+def _frame(g: Any, cam: Any, size: int = VIEW, rect: Any = None, quality: str = "exact") -> Any:
     from engine.coords import camera_grid
     from engine.renderer import render_float
     from engine.types import StyleSpec
 
-    return render_float(g, StyleSpec(), camera_grid(cam, size, size, rect=rect))
+    return render_float(g, StyleSpec(), camera_grid(cam, size, size, rect=rect), quality=quality)
 
 
 # ----------------------------------------------------------------------------- groups of rows
@@ -122,7 +122,7 @@ def group_throughput(family: str, repeats: int) -> dict[str, Any]:
     out: dict[str, Any] = {"aligned": timed(frame, repeats, gflop(family, VIEW, VIEW))}
     if family == "creps":
         rotated = _creps_rotated(g, repeats)
-        g.line_mode = "exact"  # the same rows again, after the rotated ones (the machine is shared)
+        # the same rows again, after the rotated ones (the machine is shared)
         out["aligned"] = merged(out["aligned"], timed(lambda i: frame(i + repeats), repeats, warm=False))
         for k in rotated:
             rotated[k]["x_aligned"] = rotated[k]["sec_min"] / out["aligned"]["sec_min"]
@@ -137,18 +137,17 @@ def _creps_rotated(g: Any, repeats: int) -> dict[str, Any]:
     import numpy as np
 
     out: dict[str, Any] = {}
-    g.line_mode = "lattice"
     for rot in (30.0, 45.0):
         def turned(i: int, r: float = rot) -> Any:
-            return _frame(g, _cam(i, r))
+            return _frame(g, _cam(i, r), quality="interactive")
 
         out[f"lattice{rot:.0f}"] = timed(turned, repeats, before=g.clear_line_cache)
     turn = iter(range(10_000))
-    _frame(g, _cam(0, 30.0))
-    out["lattice_warm"] = timed(lambda i: _frame(g, _cam(0, 30.0 + 0.5 * next(turn))), repeats)
+    _frame(g, _cam(0, 30.0), quality="interactive")
+    out["lattice_warm"] = timed(lambda i: _frame(g, _cam(0, 30.0 + 0.5 * next(turn)), quality="interactive"),
+                                repeats)
     band = (0, 120, VIEW, 16)
-    approx = _frame(g, _cam(0, 30.0), rect=band)
-    g.line_mode = "exact"
+    approx = _frame(g, _cam(0, 30.0), rect=band, quality="interactive")
     t0 = time.perf_counter()
     exact = _frame(g, _cam(0, 30.0), rect=band)
     sec = (time.perf_counter() - t0) * VIEW / band[3]
@@ -227,9 +226,7 @@ def group_first(family: str, repeats: int, rotation: float = 0.0, stride: int = 
     from engine.types import RenderRequest, StyleSpec
 
     g = _model(family)
-    if rotation:
-        g.line_mode = "lattice"
-    svc = RenderService(sync=True, generator=g)
+    svc = RenderService(sync=True, generator=g)  # off-axis views get the interactive (lattice) quality from it
     svc.render(RenderRequest(StyleSpec(), _cam(-1, rotation), (VIEW, VIEW)), lambda f: None, passes=(1,))
     lat: list[float] = []
 

@@ -1,13 +1,12 @@
 """Interactive render policy (DESIGN.md §5): which views use a generator's approximate interactive mode, and
-how coarse their first progressive pass must be. Exports and jobs never go through here: they stay exact."""
+how coarse their first progressive pass must be (the quality goes into the `RenderRequest`; the generator is
+never switched). Exports and jobs never go through here: they stay exact."""
 
 from __future__ import annotations
 
-import contextlib
 from typing import TYPE_CHECKING
 
 from engine.coords import is_quarter_turn
-from engine.renderer import interactive_quality
 
 if TYPE_CHECKING:
     from engine.models.base import Generator
@@ -25,16 +24,15 @@ def axis_aligned(camera: Camera) -> bool:
 
 
 def has_interactive_mode(g: Generator) -> bool:
-    """Whether `g` has an approximate mode for off-axis grids (CREPS' ``line_mode``)."""
-    return getattr(g, "line_mode", None) is not None
+    """Whether `g` has an approximate mode for off-axis grids (CREPS' line lattices)."""
+    return bool(g.has_interactive_quality)
 
 
-def interactive_view(g: Generator, camera: Camera) -> contextlib.AbstractContextManager[None]:
-    """`interactive_quality(g)` for an off-axis view, else nothing: axis-aligned grids never use the lattice
-    and keep the exact mode's band size (their cancel points)."""
-    if axis_aligned(camera) or not has_interactive_mode(g):
-        return contextlib.nullcontext()
-    return interactive_quality(g)
+def view_quality(g: Generator, camera: Camera) -> str:
+    """The render quality of an interactive view: "interactive" for an off-axis view of a model with an
+    approximate mode, else "exact" (axis-aligned grids never use the lattice and keep the exact mode's band
+    size, their cancel points)."""
+    return "interactive" if has_interactive_mode(g) and not axis_aligned(camera) else "exact"
 
 
 def first_stride_floor(interactive_mode: bool, camera: Camera) -> int:

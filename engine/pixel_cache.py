@@ -117,7 +117,7 @@ def render_panned(g: Generator, prev: RenderRequest, prev_image: np.ndarray, new
     out[y:y + kh, x:x + kw] = prev_image[sy:sy + kh, sx:sx + kw]
     for rx, ry, rw, rh in plan.strips:
         grid = camera_grid(new.camera, w, h, rect=(rx, ry, rw, rh))
-        out[ry:ry + rh, rx:rx + rw] = to_uint8(render_float(g, new.style, grid, cancel)[0])
+        out[ry:ry + rh, rx:rx + rw] = to_uint8(render_float(g, new.style, grid, cancel, quality=new.quality)[0])
     return out
 
 
@@ -130,7 +130,6 @@ class PanCache:
 
     def __init__(self) -> None:
         self._gen: Generator | None = None
-        self._mode: object = None
         self._req: RenderRequest | None = None
         self._image: np.ndarray | None = None
 
@@ -139,7 +138,7 @@ class PanCache:
 
     def plan(self, g: Generator, req: RenderRequest) -> PanPlan | None:
         """The plan `render` would use for `req` (None: full render)."""
-        if self._req is None or self._gen is not g or self._mode != getattr(g, "line_mode", None):
+        if self._req is None or self._gen is not g or self._req.quality != req.quality:
             return None
         if not pixels_are_local(g, req):
             return None
@@ -171,6 +170,6 @@ class PanCache:
             frame = Frame(req.id, req.epoch, img, time.perf_counter() - t0,
                           extra={"reused_pixels": plan.keep[2] * plan.keep[3]})
         if frame.image is not None and req.rect is None and req.stride == 1:
-            self._gen, self._mode = g, getattr(g, "line_mode", None)
+            self._gen = g
             self._req, self._image = req, frame.image
         return frame

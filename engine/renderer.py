@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -73,32 +72,35 @@ def is_out_of_memory(e: BaseException) -> bool:
 
 
 def render_grid(g: Generator, styles: StylesFn, grid: np.ndarray, noise: str | Sequence[Any] = "none",
-                ablate: Sequence[str] = (), wrap: WrapBlend | None = None) -> np.ndarray:
+                ablate: Sequence[str] = (), wrap: WrapBlend | None = None, quality: str = "exact") -> np.ndarray:
     """Float render [B, 3, H, W] of one grid (one tile or band); ``wrap`` (a cylinder strip's cross-faded
-    columns, `engine.coords.wrap_blend`) blends in those pixels rendered one period to the left.
+    columns, `engine.coords.wrap_blend`) blends in those pixels rendered one period to the left; ``quality``
+    as in `Generator.synthesis`.
 
     A grid that runs out of memory is rendered again as two halves of its rows (recursively, down to one
     row); pixels are independent, so the result is the same. Other errors, and a one-row grid that still
     does not fit, are raised."""
     try:
-        return _render_grid_once(g, styles, grid, noise, ablate, wrap)
+        return _render_grid_once(g, styles, grid, noise, ablate, wrap, quality)
     except (MemoryError, RuntimeError) as e:
         if grid.shape[0] < 2 or not is_out_of_memory(e):
             raise
     # outside the except block, so the failed attempt's tensors (held by the traceback) are freed first
     half = grid.shape[0] // 2
-    parts = [render_grid(g, styles, grid[y0:y1], noise, ablate, None if wrap is None else wrap.rows(y0, y1 - y0))
+    parts = [render_grid(g, styles, grid[y0:y1], noise, ablate, None if wrap is None else wrap.rows(y0, y1 - y0),
+                         quality)
              for y0, y1 in ((0, half), (half, grid.shape[0]))]
     return np.concatenate(parts, axis=2)
 
 
 def _render_grid_once(g: Generator, styles: StylesFn, grid: np.ndarray, noise: str | Sequence[Any],
-                      ablate: Sequence[str], wrap: WrapBlend | None) -> np.ndarray:
+                      ablate: Sequence[str], wrap: WrapBlend | None, quality: str) -> np.ndarray:
     ws, weights = styles(grid)
-    img = g.synthesis(ws, grid=grid, weights=weights, noise=noise, ablate=ablate)
+    img = g.synthesis(ws, grid=grid, weights=weights, noise=noise, ablate=ablate, quality=quality)
     if wrap is not None:
         ws2, weights2 = styles(wrap.grid)  # styles and painted masks at the shifted pixels' own coordinates
-        img = wrap.apply(img, g.synthesis(ws2, grid=wrap.grid, weights=weights2, noise=noise, ablate=ablate))
+        img = wrap.apply(img, g.synthesis(ws2, grid=wrap.grid, weights=weights2, noise=noise, ablate=ablate,
+                                          quality=quality))
     return img
 
 
@@ -113,6 +115,7 @@ def render_bands(
     cancel: CancelToken | None = None,
     tile_pixels: int = TILE_PIXELS,
     wrap: WrapBlend | None = None,
+    quality: str = "exact",
 ) -> Iterator[tuple[int, np.ndarray]]:
     """Yield (y0, float [B, 3, rows, W]) row band by row band; ``band_grid(y0, rows)`` gives each band's
     coordinates and ``wrap`` (for all ``height`` rows) the cylinder cross-fade. Pixels are independent, so
@@ -121,12 +124,15 @@ def render_bands(
         if cancel is not None:
             cancel.check()
         yield y0, render_grid(g, styles, band_grid(y0, rows), noise, ablate,
-                              None if wrap is None else wrap.rows(y0, rows))
+                              None if wrap is None else wrap.rows(y0, rows), quality)
 
 
-def tile_pixels_for(g: Generator) -> int:
+def tile_pixels_for(g: Generator, quality: str = "exact") -> int:
     """Band size for `g`: its own ``tile_pixels`` hint (families that bound memory internally and share
-    work across a band, e.g. INR-GAN's coarse scales, take bigger bands), else TILE_PIXELS."""
+    work across a band, e.g. INR-GAN's coarse scales, take bigger bands), else TILE_PIXELS; for interactive
+    quality its ``interactive_tile_pixels`` when it has one."""
+    if quality == "interactive" and g.interactive_tile_pixels:
+        return int(g.interactive_tile_pixels)
     return int(getattr(g, "tile_pixels", TILE_PIXELS))
 
 
@@ -137,35 +143,20 @@ def render_float(
     cancel: CancelToken | None = None,
     tile_pixels: int | None = None,
     wrap: WrapBlend | None = None,
+    quality: str = "exact",
 ) -> np.ndarray:
     """Float render [B, 3, H, W] of an explicit grid (and its cylinder ``wrap``), tiled in row bands
-    (``tile_pixels`` None: the generator's hint)."""
-    tile_pixels = tile_pixels or tile_pixels_for(g)
+    (``tile_pixels`` None: the generator's hint for this ``quality``)."""
+    tile_pixels = tile_pixels or tile_pixels_for(g, quality)
     h, w = grid.shape[:2]
     out: np.ndarray | None = None
     for y0, part in render_bands(g, spec_styles(g, style), lambda y, r: grid[y:y + r], h, w,
-                                 style.noise, style.ablate, cancel, tile_pixels, wrap):
+                                 style.noise, style.ablate, cancel, tile_pixels, wrap, quality):
         if out is None:
             out = np.empty((part.shape[0], 3, h, w), np.float32)
         out[:, :, y0:y0 + part.shape[2]] = part
     assert out is not None
     return out
-
-
-@contextlib.contextmanager
-def interactive_quality(g: Generator) -> Iterator[None]:
-    """Inside the block, generators with an approximate interactive mode use it: CREPS renders off-axis
-    (rotated) grids from interpolated line lattices (``line_mode = "lattice"``, ~2x an axis-aligned
-    frame instead of ~200x, a few uint8 levels off). Renders outside the block (exports, jobs) stay exact."""
-    before = getattr(g, "line_mode", None)
-    if before is None:
-        yield
-        return
-    g.line_mode = "lattice"  # type: ignore[attr-defined]
-    try:
-        yield
-    finally:
-        g.line_mode = before  # type: ignore[attr-defined]
 
 
 def render_camera(
@@ -176,19 +167,20 @@ def render_camera(
     rect: tuple[int, int, int, int] | None = None,
     stride: int = 1,
     cancel: CancelToken | None = None,
+    quality: str = "exact",
 ) -> np.ndarray:
     """Float render [B, 3, H, W] of what ``camera`` sees at ``size`` (any projection; ``rect`` / ``stride``
     as in `camera_grid`): the camera's grid plus, for a cylinder strip, its wrap cross-fade."""
     w, h = size
     return render_float(g, style, camera_grid(camera, w, h, rect, stride), cancel,
-                        wrap=wrap_blend(camera, w, h, rect, stride))
+                        wrap=wrap_blend(camera, w, h, rect, stride), quality=quality)
 
 
 def render_request(g: Generator, req: RenderRequest, cancel: CancelToken | None = None) -> Frame:
     """Render one request to a read-only uint8 frame; errors come back in `Frame.error`."""
     t0 = time.perf_counter()
     try:
-        rgb = render_camera(g, req.style, req.camera, req.size, req.rect, req.stride, cancel)[0]
+        rgb = render_camera(g, req.style, req.camera, req.size, req.rect, req.stride, cancel, req.quality)[0]
         img = to_uint8(rgb)
         img.setflags(write=False)
         return Frame(req.id, req.epoch, img, time.perf_counter() - t0, stride=req.stride, final=req.stride == 1)

@@ -17,7 +17,7 @@ from engine.errors import CheckpointError, RenderCancelled, one_line
 from engine.interactive import (
     first_stride_floor,
     has_interactive_mode,
-    interactive_view,
+    view_quality,
 )
 from engine.pixel_cache import PanCache
 from engine.renderer import CancelToken, render_request
@@ -298,9 +298,10 @@ class RenderService:
         req = item.request
         g = self._gen
         passes, plan = item.passes, None
+        if g is not None:
+            req = dataclasses.replace(req, quality=view_quality(g, req.camera))
         if g is not None and len(passes) > 1 and passes[-1] == 1:
-            with interactive_view(g, req.camera):
-                plan = self._pan.plan(g, dataclasses.replace(req, stride=1))
+            plan = self._pan.plan(g, dataclasses.replace(req, stride=1))
             if plan is not None:
                 passes = (1,)  # a whole-pixel pan renders only its strips: cheaper than any coarse pass
         from engine.precision import use_precision  # torch: not imported until the first render
@@ -320,7 +321,7 @@ class RenderService:
                             return
                         self._refining = token
                 try:  # callbacks run outside the block: a job they start inline (sync mode) stays exact
-                    with interactive_view(g, req.camera), use_precision(g, mode):
+                    with use_precision(g, mode):
                         if stride == 1:
                             frame = self._pan.render(g, r, cancel=token, plan=plan)
                         else:

@@ -117,6 +117,7 @@ class StyleSpec:
 
 
 PRECISIONS = ("float32", "tf32", "float16", "bfloat16")  # render arithmetic (engine.precision)
+QUALITIES = ("exact", "interactive")  # interactive: a family's approximate preview path is allowed
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,7 @@ class RenderRequest:
     rect: tuple[int, int, int, int] | None = None
     stride: int = 1  # progressive pass: render every stride-th pixel (1 = all)
     precision: str = "float32"  # interactive frames may ask for less (engine.precision); refused -> float32
+    quality: str = "exact"  # "interactive": a family's approximate preview (CREPS off-axis lattices) is allowed
     epoch: int = 0
     id: int = field(default_factory=next_id)
 

@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from engine.types import QUALITIES
+
 NoiseArg = str | Sequence[Any]
 
 ABLATIONS = ("embedding", "fourier")
@@ -68,12 +70,19 @@ class Generator(ABC):
     period_x : float | None
         L when the generator is periodic along x by construction (G(x + L, y) = G(x, y): a full turn, so a
         cylinder panorama of width L needs no cross-fade); None for a model trained on a plane.
+    has_interactive_quality : bool
+        Whether ``synthesis(..., quality="interactive")`` has an approximate, faster path for some grids (CREPS:
+        off-axis grids from interpolated line lattices); for other families it renders exactly.
+    interactive_tile_pixels : int | None
+        The renderer's band size for interactive-quality renders, when it differs from ``tile_pixels``.
     """
 
     family: str = ""
     ablations: frozenset[str] = frozenset()
     period_x: float | None = None
     precision: str = "float32"
+    has_interactive_quality: bool = False
+    interactive_tile_pixels: int | None = None
 
     def __init__(self, device: torch.device | str, source: str) -> None:
         self.device = torch.device(device)
@@ -244,10 +253,12 @@ class Generator(ABC):
         weights: Any | None = None,
         noise: NoiseArg = "none",
         ablate: Sequence[str] = (),
+        quality: str = "exact",
     ) -> np.ndarray:
-        """Render float32 [B, 3, H, W] (model range, no clamp); see DESIGN.md §6 for the arguments."""
+        """Render float32 [B, 3, H, W] (model range, no clamp); see DESIGN.md §6 for the arguments. ``quality``
+        "interactive" allows the family's approximate preview path (`has_interactive_quality`)."""
         with torch.inference_mode():
-            return self.synthesis_tensor(ws, grid, weights, noise, ablate).cpu().numpy()
+            return self.synthesis_tensor(ws, grid, weights, noise, ablate, quality).cpu().numpy()
 
     def synthesis_tensor(
         self,
@@ -256,13 +267,22 @@ class Generator(ABC):
         weights: Any | None = None,
         noise: NoiseArg = "none",
         ablate: Sequence[str] = (),
+        quality: str = "exact",
     ) -> torch.Tensor:
         """`synthesis` returning a tensor on the generator's device (for engine-internal callers)."""
         from engine.precision import autocast
 
+        if quality not in QUALITIES:
+            raise ValueError(f"quality: expected one of {', '.join(QUALITIES)}, got {quality!r}")
         wst, gt, wt, abl = self._checked_inputs(ws, grid, weights, noise, ablate)
+        run = self._synthesize_interactive if quality == "interactive" else self._synthesize
         with torch.inference_mode(), autocast(self.device, self.precision):
-            return self._synthesize(wst, gt, wt, noise, abl).float()
+            return run(wst, gt, wt, noise, abl).float()
+
+    def _synthesize_interactive(self, ws: torch.Tensor, grid: torch.Tensor | None, weights: torch.Tensor | None,
+                                noise: NoiseArg, ablate: frozenset[str]) -> torch.Tensor:
+        """`_synthesize` where an approximate preview is acceptable; exact unless a family overrides it."""
+        return self._synthesize(ws, grid, weights, noise, ablate)
 
     def _checked_inputs(self, ws: Any, grid: Any | None, weights: Any | None, noise: NoiseArg,
                         ablate: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None,

@@ -21,7 +21,7 @@ import torch
 from engine.errors import CheckpointError
 from engine.models.base import Generator, NoiseArg
 from engine.models.creps_config import CrepsConfig, infer_config
-from engine.models.creps_lines import LINE_MODES, LineCache
+from engine.models.creps_lines import LineCache
 from engine.models.creps_ops import (
     DEMOD_EPS,
     bias_act,
@@ -105,26 +105,14 @@ class CrepsGenerator(Generator):
         self._t = {k: v.detach().to(self.device, torch.float32 if v.is_floating_point() else v.dtype).contiguous()
                    for k, v in tensors.items()}
         self.checkpoint_meta: dict[str, Any] = {}
-        self._line_mode = "exact"
         self._prepare()
 
-    @property
-    def tile_pixels(self) -> int:
-        """Renderer band hint: in "lattice" mode a frame up to 512² is one band (one lattice; memory is
-        chunked inside), otherwise the renderer's default (cancel points every ~16k pixels)."""
-        return 1 << 18 if self._line_mode == "lattice" else 1 << 14
-
-    @property
-    def line_mode(self) -> str:
-        """Non-separable (e.g. rotated) grids: "exact" (default; each pixel's own line samples, ~338 MFLOP
-        per pixel at 256) or "lattice" (approximate preview: interpolated lattice tables, see creps_lines)."""
-        return self._line_mode
-
-    @line_mode.setter
-    def line_mode(self, mode: str) -> None:
-        if mode not in LINE_MODES:
-            raise ValueError(f"line_mode: expected one of {', '.join(LINE_MODES)}, got {mode!r}")
-        self._line_mode = mode
+    # Non-separable (e.g. rotated) grids render exactly (each pixel's own line samples, ~338 MFLOP per pixel at
+    # 256); with quality "interactive" from interpolated lattice tables instead (an approximate preview, see
+    # creps_lines), a frame up to 512² in one band (one lattice; memory is chunked inside).
+    tile_pixels = 1 << 14
+    has_interactive_quality = True
+    interactive_tile_pixels = 1 << 18
 
     # ----------------------------------------------------------------- construction
     @classmethod
@@ -448,6 +436,12 @@ class CrepsGenerator(Generator):
         from engine.models.creps_render import render
 
         return render(self, ws, grid, weights, "fourier" not in ablate)
+
+    def _synthesize_interactive(self, ws: torch.Tensor, grid: torch.Tensor | None, weights: torch.Tensor | None,
+                                noise: NoiseArg, ablate: frozenset[str]) -> torch.Tensor:
+        from engine.models.creps_render import render
+
+        return render(self, ws, grid, weights, "fourier" not in ablate, lattice=True)
 
     def activation_layers(self) -> list[str]:
         from engine.models.creps_layers import activation_layers

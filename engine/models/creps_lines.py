@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 PIXEL_CHUNK = 16384  # pixels per pass through the decoders and head (as on the other paths)
 LINE_CACHE_BYTES = 96 << 20  # per (style, slot family): ~16k cached positions at the 256 release config
 LATTICE_CHUNK = 512  # pixels per interpolation pass: the gathered tables (6 KB a pixel) stay in cache
-LINE_MODES = ("exact", "lattice")
 
 Compute = Callable[[torch.Tensor], list[torch.Tensor]]
 

@@ -20,8 +20,9 @@ TILE_ALIGNED, TILE_GENERAL = 256, 64  # painted renders: tile sides (rows/column
 
 
 def render(g: CrepsGenerator, ws: torch.Tensor, grid: torch.Tensor | None, weights: torch.Tensor | None,
-           fourier: bool) -> torch.Tensor:
-    """The `_synthesize` hook: [B, L, w_dim] styles on a grid (None = stored native coords) -> [B, C, H, W]."""
+           fourier: bool, lattice: bool = False) -> torch.Tensor:
+    """The `_synthesize` hook: [B, L, w_dim] styles on a grid (None = stored native coords) -> [B, C, H, W];
+    ``lattice``: unpainted off-axis grids from interpolated line lattices (the interactive preview)."""
     if grid is None:
         coords = g._t["synthesis.b4.input.coords"]
         ur, vc = coords[0, :, 0, 0], coords[0, :, 1, 0]
@@ -39,7 +40,7 @@ def render(g: CrepsGenerator, ws: torch.Tensor, grid: torch.Tensor | None, weigh
         idx = torch.arange(h * w, device=g.device)
         for b in range(ws.shape[0]):
             hb = ("fold", [m[b:b + 1] for m in head[1]])
-            if g.line_mode == "lattice" and lattice_render(g, st.select(b), u, v, hb, fourier, out[b]):
+            if lattice and lattice_render(g, st.select(b), u, v, hb, fourier, out[b]):
                 continue
             per_pixel(g, st.select(b), idx, u.reshape(-1), v.reshape(-1), hb, fourier, out[b])
         return out.view(-1, h, w, g.cfg.img_channels).permute(0, 3, 1, 2)

@@ -60,11 +60,12 @@ def test_cached_lines_are_bit_identical_and_reused(snapshot: dict, ws: np.ndarra
     assert sum(seen) == 40 + 30
 
 
-def test_line_mode_is_exact_by_default_and_validated(snapshot: dict) -> None:
+def test_quality_is_exact_by_default_and_validated(snapshot: dict, ws: np.ndarray) -> None:
     g = fresh(snapshot)
-    assert g.line_mode == "exact"
-    with pytest.raises(ValueError, match="line_mode"):
-        g.line_mode = "fast"
+    grid = camera_grid(Camera(rotation=30.0), 12, 10)
+    assert np.array_equal(g.synthesis(ws, grid=grid), g.synthesis(ws, grid=grid, quality="exact"))
+    with pytest.raises(ValueError, match="quality"):
+        g.synthesis(ws, grid=grid, quality="fast")
 
 
 def test_lattice_mode_error_bound_tiles_and_reuse(snapshot: dict, ws: np.ndarray) -> None:
@@ -75,41 +76,39 @@ def test_lattice_mode_error_bound_tiles_and_reuse(snapshot: dict, ws: np.ndarray
     cam = Camera(center=(0.1, -0.1), rotation=30.0, zoom=8.0)
     grid = camera_grid(cam, 40, 30)
     exact = g.synthesis(ws, grid=grid)
-    g.line_mode = "lattice"
-    approx = g.synthesis(ws, grid=grid)
+    approx = g.synthesis(ws, grid=grid, quality="interactive")
     err = np.abs(approx - exact)
     assert 1e-6 < err.max() <= 0.12 and err.mean() <= 0.01
     for rect in [(0, 0, 40, 12), (0, 12, 40, 18), (5, 3, 20, 20)]:  # per-pixel arithmetic: tiles match
         x, y, w, h = rect
-        tile = g.synthesis(ws, grid=camera_grid(cam, 40, 30, rect=rect))
+        tile = g.synthesis(ws, grid=camera_grid(cam, 40, 30, rect=rect), quality="interactive")
         assert np.array_equal(tile, approx[:, :, y:y + h, x:x + w])
     seen = counting(g)
-    g.synthesis(ws, grid=camera_grid(Camera(center=(0.1, -0.1), rotation=31.0, zoom=8.0), 40, 30))
+    g.synthesis(ws, grid=camera_grid(Camera(center=(0.1, -0.1), rotation=31.0, zoom=8.0), 40, 30),
+                quality="interactive")
     assert sum(seen) < 0.25 * g.lattice_budget * (40 + 30)  # a turn by 1 degree: few new nodes
-    g.line_mode = "exact"
-    assert np.array_equal(g.synthesis(ws, grid=grid), exact)
+    assert np.array_equal(g.synthesis(ws, grid=grid), exact)  # the generator was never switched
 
 
 def test_lattice_nodes_per_period_floor(snapshot: dict, ws: np.ndarray) -> None:
     g = fresh(snapshot)
     grid = camera_grid(Camera(center=(0.1, -0.1), rotation=30.0, zoom=1.1), 40, 30)  # ~1 pixel per cycle
     exact = g.synthesis(ws, grid=grid)
-    g.line_mode = "lattice"
-    coarse = np.abs(g.synthesis(ws, grid=grid) - exact).max()
+    coarse = np.abs(g.synthesis(ws, grid=grid, quality="interactive") - exact).max()
     g.lattice_per_period = 40.0  # measured: 1.29 max without the floor, 0.017 with it
-    fine = np.abs(g.synthesis(ws, grid=grid) - exact)
+    fine = np.abs(g.synthesis(ws, grid=grid, quality="interactive") - exact)
     assert fine.max() <= 0.03 and fine.mean() <= 0.002 and coarse > 10 * fine.max()
 
 
-def test_interactive_quality_block(snapshot: dict, ws: np.ndarray) -> None:
-    from engine.renderer import interactive_quality
+def test_interactive_quality_of_other_families_is_exact(fixtures: Path) -> None:
+    from engine import load_generator
+    from engine.renderer import tile_pixels_for
 
-    g = fresh(snapshot)
-    with interactive_quality(g):
-        assert g.line_mode == "lattice"
-    assert g.line_mode == "exact"
-    with interactive_quality(object()):  # type: ignore[arg-type]  # families without the mode: no-op
-        pass
+    g = load_generator(str(fixtures / "cips" / "cips_skip_32.pt"))
+    ws = g.mapping(np.zeros((1, g.z_dim), np.float32))
+    grid = camera_grid(Camera(rotation=30.0), 12, 10)
+    assert not g.has_interactive_quality and tile_pixels_for(g, "interactive") == tile_pixels_for(g)
+    assert np.array_equal(g.synthesis(ws, grid=grid, quality="interactive"), g.synthesis(ws, grid=grid))
 
 
 def test_lattice_cost_bound_and_steps() -> None:

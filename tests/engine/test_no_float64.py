@@ -49,8 +49,6 @@ def test_every_path_renders_without_device_float64(fixtures: Path, path: str) ->
     with NoFloat64():
         images = [g.synthesis(ws), g.synthesis(ws, grid=turned), g.synthesis(ws, grid=aligned, weights=weights),
                   g.synthesis(ws, grid=turned, weights=weights)]
-        if hasattr(g, "line_mode"):
-            g.line_mode = "lattice"
-            images.append(g.synthesis(ws[:1], grid=turned))
-            g.line_mode = "exact"
+        if g.has_interactive_quality:
+            images.append(g.synthesis(ws[:1], grid=turned, quality="interactive"))
     assert all(np.isfinite(im).all() and im.std() > 0 for im in images)

@@ -171,7 +171,6 @@ def _png(path: Path) -> np.ndarray:
 def test_rotated_creps_is_lattice_interactively_and_exact_in_jobs(gens: dict[str, Generator],
                                                                    tmp_path: Path) -> None:
     g = gens["creps"]
-    assert g.line_mode == "exact"  # type: ignore[attr-defined]
     req = RenderRequest(StyleSpec(), Camera(center=(0.1, 0.05), rotation=30.0), (24, 20))
     svc = RenderService(sync=True, generator=g)
     assert svc.min_first_stride(req) == LATTICE_FIRST_STRIDE
@@ -181,20 +180,18 @@ def test_rotated_creps_is_lattice_interactively_and_exact_in_jobs(gens: dict[str
     orig = g.synthesis
 
     def synthesis(*args: Any, **kwargs: Any) -> Any:
-        modes.append(g.line_mode)  # type: ignore[attr-defined]
+        modes.append(kwargs.get("quality", "exact"))
         return orig(*args, **kwargs)
 
     g.synthesis = synthesis  # type: ignore[method-assign]
     try:
         interactive = frames_of(svc, req, (1,))[0]
-        assert modes and set(modes) == {"lattice"} and g.line_mode == "exact"  # type: ignore[attr-defined]
+        assert modes and set(modes) == {"interactive"}
         modes.clear()
         exact = render_request(g, req)
         assert set(modes) == {"exact"}
         modes.clear()
-        g.line_mode = "lattice"  # type: ignore[attr-defined]
-        lattice = render_request(g, req)
-        g.line_mode = "exact"  # type: ignore[attr-defined]
+        lattice = render_request(g, dataclasses.replace(req, quality="interactive"))
         assert np.array_equal(interactive.image, lattice.image)  # type: ignore[arg-type]
         assert not np.array_equal(lattice.image, exact.image)  # type: ignore[arg-type]
         # jobs render exactly: a render job and an image export of the same view
@@ -242,7 +239,6 @@ def test_export_stays_exact_when_it_lends_the_thread_to_a_rotated_view(gens: dic
     assert results[0].error is None and len(shown) == 1
     assert np.array_equal(_png(png), exact.image)  # type: ignore[arg-type]
     assert not np.array_equal(shown[0].image, exact.image)  # type: ignore[arg-type]  # the lattice preview
-    assert g.line_mode == "exact"  # type: ignore[attr-defined]
 
 
 def test_only_turned_planes_count_as_off_axis() -> None:
