@@ -11,6 +11,7 @@ replaced by Dask and its tasks run elsewhere, with the same pixels. Dask is opti
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections import deque
@@ -213,6 +214,17 @@ class Cluster:
 
 
 _END = object()
+
+
+@contextlib.contextmanager
+def using(cluster: Cluster | None, address: str) -> Iterator[Cluster | None]:
+    """``cluster`` when given, else a `Cluster` on ``address`` for the block (closed after it), else None
+    (render here: Dask is not imported)."""
+    if cluster is not None or not address:
+        yield cluster
+        return
+    with Cluster(address) as opened:
+        yield opened
 
 # ---------------------------------------------------------------- tasks: what a worker runs
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -211,23 +210,16 @@ def run_export(g: Generator, req: ExportRequest, cancel: CancelToken | None = No
     """Run one `ExportRequest` with `export_image`: its recipe (model, camera, style, bits and the request's
     extra fields) embedded, the bands rendered here, or on ``cluster`` / the request's cluster (opened for this
     export and closed after it)."""
+    from engine.cluster import export_source, model_ref, using
     from engine.recipes import make_recipe
     from engine.renderer import spec_styles
 
     extra = {"bits": req.bits, **(json.loads(req.recipe_extra) if req.recipe_extra else {})}
     recipe = make_recipe(g, req.size, req.camera, req.style, **extra)
     grid = None if req.grid is None else req.grid.array
-    with contextlib.ExitStack() as stack:
-        source = None
-        if cluster is None and req.cluster:
-            from engine.cluster import Cluster
-
-            cluster = stack.enter_context(Cluster(req.cluster))
-        if cluster is not None:
-            from engine.cluster import export_source, model_ref
-
-            source = export_source(cluster, model_ref(g, req.device), req.style, req.camera, req.size, grid,
-                                   req.bits, cancel)
+    with using(cluster, req.cluster) as on:
+        source = None if on is None else export_source(on, model_ref(g, req.device), req.style, req.camera,
+                                                       req.size, grid, req.bits, cancel)
         return export_image(g, spec_styles(g, req.style), req.out, req.size, camera=req.camera, grid=grid,
                             noise=req.style.noise, ablate=req.style.ablate, recipe=recipe, bits=req.bits,
                             cancel=cancel, progress=progress, tile_pixels=req.tile_pixels, journal=req.journal,

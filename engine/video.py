@@ -334,14 +334,8 @@ def run_video(g: Generator, req: VideoRequest, cancel: CancelToken | None = None
               progress: Callable[[int, int], None] | None = None, cluster: Cluster | None = None) -> Path:
     """Run one `VideoRequest` with `export_video`, the frames rendered here or on ``cluster`` / the request's
     cluster (opened for this video and closed after it)."""
-    with contextlib.ExitStack() as stack:
-        source = None
-        if cluster is None and req.cluster:
-            from engine.cluster import Cluster
+    from engine.cluster import model_ref, using, video_source
 
-            cluster = stack.enter_context(Cluster(req.cluster))
-        if cluster is not None:
-            from engine.cluster import model_ref, video_source
-
-            source = video_source(cluster, model_ref(g, req.device), req.spec, cancel)
+    with using(cluster, req.cluster) as on:
+        source = None if on is None else video_source(on, model_ref(g, req.device), req.spec, cancel)
         return export_video(g, req.spec, req.out, cancel=cancel, progress=progress, crf=req.crf, source=source)
