@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from engine.cluster import Cluster
     from engine.models.base import Generator
 
+
 def _run_recipe(args: argparse.Namespace, tiled: bool) -> int:
     """render / export --recipe: the picture an exported file's recipe describes, rendered again."""
     from engine.export import file_sha256
@@ -55,12 +56,13 @@ def _run_recipe(args: argparse.Namespace, tiled: bool) -> int:
         save_npy_atomic(args.out, render_camera(g, style, cam, (size[0], size[1])))
     else:
         with cluster_from_args(args) as cluster:
-            _export(g, args, export_request(args, style, cam, None, (size[0], size[1]), args.out, {}), cluster, tiled)
+            _export(g, export_request(args, style, cam, None, (size[0], size[1]), args.out, {}), cluster, tiled)
     print(f"wrote {args.out} ({size[0]} x {size[1]}) from the recipe of {args.recipe}")
     return 0
 
 
 def run_images(args: argparse.Namespace, tiled: bool) -> int:
+    """render (tiled False: PNG or raw .npy), export and panorama (tiled: PNG or TIFF, journal, pyramid)."""
     from engine.coords import camera_grid, wrap_blend
     from engine.renderer import spec_styles
 
@@ -95,7 +97,7 @@ def run_images(args: argparse.Namespace, tiled: bool) -> int:
         for i in range(ws.shape[0]):
             target = numbered(out, i, ws.shape[0])
             style = StyleSpec(anchors=(anchors[i],), psi=args.psi, cutoff=args.cutoff, noise=noise, ablate=ablate)
-            _export(g, args, export_request(args, style, cam, grid, size, target, extra), cluster, tiled)
+            _export(g, export_request(args, style, cam, grid, size, target, extra), cluster, tiled)
             print(f"wrote {target} ({size[0]} x {size[1]})")
             if args.command == "panorama" and grid is None:
                 _print_seam(g, spec_styles(g, style), cam, size, noise, ablate)
@@ -112,8 +114,7 @@ def export_request(args: argparse.Namespace, style: StyleSpec, cam: Camera, grid
                          recipe_extra=json.dumps(extra) if extra else "", device=args.device)
 
 
-def _export(g: Generator, args: argparse.Namespace, req: ExportRequest, cluster: Cluster | None,
-            bar: bool = True) -> None:
+def _export(g: Generator, req: ExportRequest, cluster: Cluster | None, bar: bool = True) -> None:
     """Run ``req`` here or on ``cluster``, with a progress bar of rows."""
     from tqdm import tqdm
 
