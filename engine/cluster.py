@@ -269,6 +269,12 @@ def _runs(todo: Iterable[tuple[int, int]], width: int, task_pixels: int) -> Iter
         yield run
 
 
+def _chunks(items: Sequence[int], size: int) -> Iterator[tuple[int, ...]]:
+    """Consecutive chunks of ``size`` items (seeds of an analysis, frames of a video)."""
+    for i in range(0, len(items), size):
+        yield tuple(items[i:i + size])
+
+
 def export_source(cluster: Cluster, model: ModelRef, style: StyleSpec, camera: Camera, size: tuple[int, int],
                   grid: np.ndarray | None = None, bits: int = 8, cancel: CancelToken | None = None,
                   task_pixels: int = TASK_PIXELS) -> Callable[[Sequence[tuple[int, int]]], Iterator[np.ndarray]]:
@@ -306,16 +312,11 @@ def video_source(cluster: Cluster, model: ModelRef, spec: VideoSpec, cancel: Can
     per_task = max(1, task_pixels // max(1, spec.size[0] * spec.size[1]))
 
     def source(frames: Sequence[int]) -> Iterator[np.ndarray]:
-        tasks = (FramesTask(model, spec, tuple(frames[i:i + per_task])) for i in range(0, len(frames), per_task))
+        tasks = (FramesTask(model, spec, chunk) for chunk in _chunks(frames, per_task))
         for result in cluster.map_ordered(render_frames_task, tasks, cancel):
             yield from result
 
     return source
-
-
-def _chunks(seeds: Sequence[int], size: int) -> Iterator[tuple[int, ...]]:
-    for i in range(0, len(seeds), size):
-        yield tuple(seeds[i:i + size])
 
 
 @dataclass(frozen=True)

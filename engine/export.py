@@ -112,11 +112,11 @@ BandSource = Callable[[Sequence[tuple[int, int]]], Iterator[np.ndarray]]
 def export_band(g: Generator, styles: StylesFn, camera: Camera, grid: np.ndarray | None, size: tuple[int, int],
                 y0: int, rows: int, noise: str | Sequence[Any] = "none", ablate: Sequence[str] = (),
                 bits: int = 8) -> np.ndarray:
-    """Rows y0 .. y0 + rows of an export of ``size`` (W, H) through ``camera`` (or of an explicit ``grid``,
-    given whole or as these rows), as uint8 / uint16 [rows, W, 3]: what every band of `export_image` is."""
+    """Rows y0 .. y0 + rows of an export of ``size`` (W, H) through ``camera`` (or of an explicit grid: ``grid``
+    holds just these rows of it), as uint8 / uint16 [rows, W, 3]: what every band of `export_image` is."""
     width, height = size
     if grid is not None:
-        coords, wrap = (grid[y0:y0 + rows] if grid.shape[0] == height else grid), None
+        coords, wrap = grid, None
     else:
         rect = (0, y0, width, rows)
         coords, wrap = camera_grid(camera, width, height, rect=rect), wrap_blend(camera, width, height, rect=rect)
@@ -176,7 +176,8 @@ def export_image(
     todo = [(y0, rows) for y0, rows in every if jr is None or not jr.has(y0)]
 
     def here(y0: int, rows: int) -> np.ndarray:
-        return export_band(g, styles, cam, grid, (width, height), y0, rows, noise, ablate, bits)
+        return export_band(g, styles, cam, None if grid is None else grid[y0:y0 + rows], (width, height), y0, rows,
+                           noise, ablate, bits)
 
     rendered = source(todo) if source is not None else (here(y0, rows) for y0, rows in todo)
     wanted = set(todo)
