@@ -376,7 +376,7 @@ def run_group(name: str, repeats: int) -> dict[str, Any]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--groups", nargs="+", default=list(GROUPS))
+    ap.add_argument("--groups", nargs="+", default=list(GROUPS), choices=list(GROUPS))
     ap.add_argument("--markdown", help="also write the table (and the raw JSON) to this file")
     ap.add_argument("--one", help=argparse.SUPPRESS)
     args = ap.parse_args()

@@ -80,12 +80,6 @@ class WrapBlend:
         """The same columns on rows y0 .. y0 + n of the grid (one row band)."""
         return WrapBlend(self.cols, self.grid[y0:y0 + n], self.weight)
 
-    def apply(self, primary: np.ndarray, shifted: np.ndarray) -> np.ndarray:
-        """Blend ``shifted`` (a render of ``grid``, [B, C, H, n]) into ``primary`` ([B, C, H, W]) in place."""
-        a = self.weight
-        primary[..., self.cols] = primary[..., self.cols] * (np.float32(1.0) - a) + shifted * a
-        return primary
-
 
 def wrap_weight(position: np.ndarray, width: int, blend: float) -> np.ndarray:
     """Share of the shifted render at strip positions (in columns, 0 .. width): 0 before the band, a smoothstep
@@ -97,8 +91,9 @@ def wrap_weight(position: np.ndarray, width: int, blend: float) -> np.ndarray:
     return u * u * (3.0 - 2.0 * u)
 
 
-def _rect_indices(width: int, height: int, rect: tuple[int, int, int, int] | None,
-                  stride: int) -> tuple[np.ndarray, np.ndarray]:
+def rect_indices(width: int, height: int, rect: tuple[int, int, int, int] | None,
+                 stride: int) -> tuple[np.ndarray, np.ndarray]:
+    """(columns, rows), int64, of the output pixels `camera_grid` returns for ``rect`` and ``stride``."""
     _check_size(width, height)
     x0, y0, w, h = rect if rect is not None else (0, 0, width, height)
     if w < 1 or h < 1 or x0 < 0 or y0 < 0 or x0 + w > width or y0 + h > height:
@@ -126,7 +121,7 @@ def camera_grid(
     last ``camera.blend`` of each turn cross-fades into the content one period to the left, which is what
     the first column continues; renders must use both (see `engine.renderer.render_grid`).
     """
-    cols, rows = _rect_indices(width, height, rect, stride)
+    cols, rows = rect_indices(width, height, rect, stride)
     return grid_at(camera, width, height, cols, rows)
 
 
@@ -203,7 +198,7 @@ def wrap_blend(
     W-1 -> 0 is then as continuous as any two neighbouring columns. Every pixel is still computed on its own
     from its indices, so tiles stay bit-identical to untiled renders.
     """
-    cols, rows = _rect_indices(width, height, rect, stride)
+    cols, rows = rect_indices(width, height, rect, stride)
     return wrap_at(camera, width, height, cols, rows)
 
 

@@ -17,7 +17,11 @@ from engine.types import Camera, Frame, RenderRequest, StyleSpec
 if TYPE_CHECKING:
     from engine.models.base import Generator
 
+# no torch at import: the app imports this module before its window shows (engine/device_frame.py has it)
+
 TILE_PIXELS = 128 * 128  # pixels per synthesis call: bounds memory and gives cancel points
+DEVICE_TILE_PIXELS = 512 * 512  # on an accelerator: whole interactive frames per call (a band that does not
+# fit is split by `render_grid_tensor`)
 
 
 class CancelToken:
@@ -75,33 +79,10 @@ def render_grid(g: Generator, styles: StylesFn, grid: np.ndarray, noise: str | S
                 ablate: Sequence[str] = (), wrap: WrapBlend | None = None, quality: str = "exact") -> np.ndarray:
     """Float render [B, 3, H, W] of one grid (one tile or band); ``wrap`` (a cylinder strip's cross-faded
     columns, `engine.coords.wrap_blend`) blends in those pixels rendered one period to the left; ``quality``
-    as in `Generator.synthesis`.
+    as in `Generator.synthesis`. See `engine.device_frame.render_grid_tensor`."""
+    from engine.device_frame import render_grid_tensor
 
-    A grid that runs out of memory is rendered again as two halves of its rows (recursively, down to one
-    row); pixels are independent, so the result is the same. Other errors, and a one-row grid that still
-    does not fit, are raised."""
-    try:
-        return _render_grid_once(g, styles, grid, noise, ablate, wrap, quality)
-    except (MemoryError, RuntimeError) as e:
-        if grid.shape[0] < 2 or not is_out_of_memory(e):
-            raise
-    # outside the except block, so the failed attempt's tensors (held by the traceback) are freed first
-    half = grid.shape[0] // 2
-    parts = [render_grid(g, styles, grid[y0:y1], noise, ablate, None if wrap is None else wrap.rows(y0, y1 - y0),
-                         quality)
-             for y0, y1 in ((0, half), (half, grid.shape[0]))]
-    return np.concatenate(parts, axis=2)
-
-
-def _render_grid_once(g: Generator, styles: StylesFn, grid: np.ndarray, noise: str | Sequence[Any],
-                      ablate: Sequence[str], wrap: WrapBlend | None, quality: str) -> np.ndarray:
-    ws, weights = styles(grid)
-    img = g.synthesis(ws, grid=grid, weights=weights, noise=noise, ablate=ablate, quality=quality)
-    if wrap is not None:
-        ws2, weights2 = styles(wrap.grid)  # styles and painted masks at the shifted pixels' own coordinates
-        img = wrap.apply(img, g.synthesis(ws2, grid=wrap.grid, weights=weights2, noise=noise, ablate=ablate,
-                                          quality=quality))
-    return img
+    return render_grid_tensor(g, styles, grid, noise, ablate, wrap, quality).cpu().numpy()
 
 
 def render_bands(
@@ -130,10 +111,12 @@ def render_bands(
 def tile_pixels_for(g: Generator, quality: str = "exact") -> int:
     """Band size for `g`: its own ``tile_pixels`` hint (families that bound memory internally and share
     work across a band, e.g. INR-GAN's coarse scales, take bigger bands), else TILE_PIXELS; for interactive
-    quality its ``interactive_tile_pixels`` when it has one."""
+    quality its ``interactive_tile_pixels`` when it has one; on an accelerator at least DEVICE_TILE_PIXELS."""
     if quality == "interactive" and g.interactive_tile_pixels:
-        return int(g.interactive_tile_pixels)
-    return int(getattr(g, "tile_pixels", TILE_PIXELS))
+        n = int(g.interactive_tile_pixels)
+    else:
+        n = int(getattr(g, "tile_pixels", TILE_PIXELS))
+    return n if g.device.type == "cpu" else max(n, DEVICE_TILE_PIXELS)
 
 
 def render_float(
@@ -177,11 +160,13 @@ def render_camera(
 
 
 def render_request(g: Generator, req: RenderRequest, cancel: CancelToken | None = None) -> Frame:
-    """Render one request to a read-only uint8 frame; errors come back in `Frame.error`."""
+    """Render one request to a read-only uint8 frame (`engine.device_frame.render_uint8`: on the generator's
+    device from start to end); errors come back in `Frame.error`."""
+    from engine.device_frame import render_uint8
+
     t0 = time.perf_counter()
     try:
-        rgb = render_camera(g, req.style, req.camera, req.size, req.rect, req.stride, cancel, req.quality)[0]
-        img = to_uint8(rgb)
+        img = render_uint8(g, req.style, req.camera, req.size, req.rect, req.stride, cancel, req.quality)
         img.setflags(write=False)
         return Frame(req.id, req.epoch, img, time.perf_counter() - t0, stride=req.stride, final=req.stride == 1)
     except RenderCancelled:
@@ -193,5 +178,7 @@ def render_request(g: Generator, req: RenderRequest, cancel: CancelToken | None 
 def render_image(g: Generator, style: StyleSpec | None = None, camera: Camera | None = None,
                  size: tuple[int, int] | None = None) -> np.ndarray:
     """Convenience: uint8 [H, W, 3] of one view (identity camera at the native size by default)."""
+    from engine.device_frame import render_uint8
+
     n = g.resolution
-    return to_uint8(render_camera(g, style or StyleSpec(), camera or Camera(), size or (n, n))[0])
+    return render_uint8(g, style or StyleSpec(), camera or Camera(), size or (n, n))

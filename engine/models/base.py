@@ -23,13 +23,13 @@ W_AVG_SEED = 0
 
 
 def _as_tensor(name: str, value: Any, device: torch.device) -> torch.Tensor:
-    """Float32 tensor on `device`, or ValueError naming the argument. Host arrays are checked for NaN / inf on
-    the host, before the upload: the same check on an accelerator would wait for it (a sync per band)."""
-    if torch.is_tensor(value):  # engine-internal callers
-        t = value.to(device=device, dtype=torch.float32)
-        if not torch.isfinite(t).all():
+    """Float32 tensor on `device`, or ValueError naming the argument. Values are checked for NaN / inf on the
+    host, before the upload: the same check on an accelerator would wait for it (a sync per band), so a tensor
+    already on an accelerator (engine-internal: `engine.device_grid`, finite by construction) is not checked."""
+    if torch.is_tensor(value):
+        if value.device.type == "cpu" and not torch.isfinite(value).all():
             raise ValueError(f"{name}: contains NaN or infinite values")
-        return t
+        return value.to(device=device, dtype=torch.float32)
     try:
         a = np.asarray(value, dtype=np.float32)
     except (TypeError, ValueError) as e:

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from cli import run_cli
@@ -28,22 +29,24 @@ class Counting:
     """Wraps a generator and counts the points it is asked to render."""
 
     def __init__(self, g: Any) -> None:
-        self.g, self.family, self.points, self.calls = g, g.family, 0, 0
+        self.g, self.family, self.device, self.points, self.calls = g, g.family, g.device, 0, 0
 
-    def synthesis(self, ws: Any, grid: np.ndarray, **kw: Any) -> np.ndarray:
+    def synthesis_tensor(self, ws: Any, grid: np.ndarray, **kw: Any) -> torch.Tensor:
         self.points += grid.shape[0] * grid.shape[1]
         self.calls += 1
-        return self.g.synthesis(ws, grid=grid, **kw)
+        return self.g.synthesis_tensor(ws, grid=grid, **kw)
 
 
 class Affine:
     """A fake pixel-independent generator whose RGB is affine in (x, y): bilinear fill must be exact."""
 
     family = "affine"
+    device = torch.device("cpu")
 
-    def synthesis(self, ws: Any, grid: np.ndarray, **kw: Any) -> np.ndarray:
+    def synthesis_tensor(self, ws: Any, grid: np.ndarray, **kw: Any) -> torch.Tensor:
         x, y = grid[..., 0].astype(np.float64), grid[..., 1].astype(np.float64)
-        return np.stack([1.5 * x - 0.5 * y + 0.25, -x + 2 * y, 0.3 * x + 0.7 * y - 1])[None].astype(np.float32)
+        rgb = np.stack([1.5 * x - 0.5 * y + 0.25, -x + 2 * y, 0.3 * x + 0.7 * y - 1])[None].astype(np.float32)
+        return torch.from_numpy(rgb)
 
 
 def test_plan_known_counts() -> None:
@@ -82,7 +85,7 @@ def test_bilinear_fill_is_exact_for_an_affine_field() -> None:
     grid = camera_grid(cam, 61, 43)
     plan = plan_foveation(61, 43, focus=(10, 30), radius=5, levels=4)
     res = foveated_render(g, np.zeros((1, 1, 1), np.float32), grid, plan, tile_pixels=97)  # type: ignore[arg-type]
-    full = g.synthesis(None, grid)
+    full = g.synthesis_tensor(None, grid).numpy()
     assert np.abs(res.image - full).max() < 1e-5
     assert np.array_equal(res.image[0][:, plan.sampled], res.samples[0])
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
+import torch
 
 from engine.checkpoints.network_pickle import load_network_pickle
 from engine.coords import camera_grid
 from engine.models.inrgan import InrGanGenerator
-from engine.renderer import TILE_PIXELS, render_float, tile_pixels_for
+from engine.renderer import DEVICE_TILE_PIXELS, TILE_PIXELS, render_float, tile_pixels_for
 from engine.types import Camera, StyleSpec
 
 
@@ -32,7 +34,10 @@ def test_inrgan_folded_weights_follow_the_style(fixtures: Path) -> None:
 def test_band_size_hint(fixtures: Path) -> None:
     g = _inrgan(fixtures)
     assert tile_pixels_for(g) == g.tile_pixels > TILE_PIXELS
-    assert tile_pixels_for(object()) == TILE_PIXELS  # type: ignore[arg-type]
+    plain = SimpleNamespace(device=torch.device("cpu"), interactive_tile_pixels=None)  # a family with no hint
+    assert tile_pixels_for(plain) == TILE_PIXELS  # type: ignore[arg-type]
+    accelerator = SimpleNamespace(device=torch.device("meta"), interactive_tile_pixels=None, tile_pixels=4096)
+    assert tile_pixels_for(accelerator) == DEVICE_TILE_PIXELS  # type: ignore[arg-type]  # whole frames there
     grid = camera_grid(Camera(rotation=10.0), 48, 40)
     whole = render_float(g, StyleSpec(), grid)
     assert np.array_equal(render_float(g, StyleSpec(), grid, tile_pixels=48 * 7), whole)

@@ -24,12 +24,12 @@ class TightMemory:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._g, name)
 
-    def synthesis(self, ws: Any, grid: np.ndarray, **kw: Any) -> np.ndarray:
+    def synthesis_tensor(self, ws: Any, grid: np.ndarray, **kw: Any) -> Any:
         n = grid.shape[0] * grid.shape[1]
         self.sizes.append(n)
         if n > self.limit:
             raise RuntimeError(self.message)
-        return self._g.synthesis(ws, grid=grid, **kw)
+        return self._g.synthesis_tensor(ws, grid=grid, **kw)
 
 
 @pytest.fixture(scope="module")

@@ -34,23 +34,24 @@ def gens(fixtures: Path) -> dict[str, Generator]:
 
 
 class PixelSpy:
-    """Counts the grid pixels `g.synthesis` is asked for (an instance attribute shadows the method)."""
+    """Counts the grid pixels `g.synthesis_tensor` (the renderer's call) is asked for (an instance attribute
+    shadows the method)."""
 
     def __init__(self, g: Generator) -> None:
-        self.g, self.pixels, self._orig = g, 0, g.synthesis
+        self.g, self.pixels, self._orig = g, 0, g.synthesis_tensor
 
-        def synthesis(ws: Any, grid: Any = None, *args: Any, **kwargs: Any) -> Any:
+        def synthesis_tensor(ws: Any, grid: Any = None, *args: Any, **kwargs: Any) -> Any:
             self.pixels += g.resolution ** 2 if grid is None else grid.shape[0] * grid.shape[1]
             return self._orig(ws, grid, *args, **kwargs)
 
-        g.synthesis = synthesis  # type: ignore[method-assign]
+        g.synthesis_tensor = synthesis_tensor  # type: ignore[method-assign]
 
     def take(self) -> int:
         n, self.pixels = self.pixels, 0
         return n
 
     def close(self) -> None:
-        del self.g.synthesis
+        del self.g.synthesis_tensor
 
 
 @pytest.fixture()
@@ -177,13 +178,13 @@ def test_rotated_creps_is_lattice_interactively_and_exact_in_jobs(gens: dict[str
     assert svc.min_first_stride(dataclasses.replace(req, camera=Camera(rotation=90.0))) == 1
     assert RenderService(sync=True, generator=gens["cips"]).min_first_stride(req) == 1
     modes: list[str] = []
-    orig = g.synthesis
+    orig = g.synthesis_tensor
 
-    def synthesis(*args: Any, **kwargs: Any) -> Any:
+    def synthesis_tensor(*args: Any, **kwargs: Any) -> Any:
         modes.append(kwargs.get("quality", "exact"))
         return orig(*args, **kwargs)
 
-    g.synthesis = synthesis  # type: ignore[method-assign]
+    g.synthesis_tensor = synthesis_tensor  # type: ignore[method-assign]
     try:
         interactive = frames_of(svc, req, (1,))[0]
         assert modes and set(modes) == {"interactive"}
@@ -209,7 +210,7 @@ def test_rotated_creps_is_lattice_interactively_and_exact_in_jobs(gens: dict[str
         frames_of(svc, dataclasses.replace(req, camera=Camera(center=(0.1, 0.05))), (1,))
         assert set(modes) == {"exact"}
     finally:
-        del g.synthesis
+        del g.synthesis_tensor
 
 
 def test_export_stays_exact_when_it_lends_the_thread_to_a_rotated_view(gens: dict[str, Generator],
