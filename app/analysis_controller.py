@@ -10,6 +10,7 @@ from PySide6.QtCore import QObject
 from app import analysis_jobs
 from app.analysis_jobs import PCAReport
 from app.job_runner import JobRunner
+from engine.types import ConsistencyRequest, PCARequest
 
 if TYPE_CHECKING:
     from app.main_window import MainWindow
@@ -79,7 +80,7 @@ class AnalysisController(QObject):
         if self.models.info is None or self._pca_runner.busy:
             return
         self.pca_panel.set_message("Computing…")
-        self._pca_runner.start(analysis_jobs.pca_job(), self._on_pca_done)
+        self._pca_runner.start(analysis_jobs.analysis_job(PCARequest()), self._on_pca_done)
 
     def _on_pca_done(self, result: JobResult) -> None:
         if result.error is not None or result.cancelled:
@@ -122,7 +123,7 @@ class AnalysisController(QObject):
             return
         self.consistency_panel.set_busy(True)
         self.consistency_panel.set_message(f"Rendering {seeds} seeds at {', '.join(f'{s}×' for s in scales)}…")
-        self._consistency_runner.start(analysis_jobs.consistency_job(scales, seeds),
+        self._consistency_runner.start(analysis_jobs.analysis_job(ConsistencyRequest(tuple(scales), seeds)),
                                        lambda r: self._on_consistency_done(r, seeds))
 
     def _on_consistency_done(self, result: JobResult, seeds: int) -> None:

@@ -9,6 +9,7 @@ from PySide6.QtCore import QObject, QTimer
 from app import analysis_jobs
 from app import camera_math as cm
 from app.job_runner import JobRunner
+from engine.types import FoveationRequest
 
 if TYPE_CHECKING:
     from app.analysis_jobs import FoveationReport
@@ -67,8 +68,8 @@ class FoveationController(QObject):
         size = preview_size(req.size)
         radius, levels = self.panel.settings()
         self.runner.abandon()
-        self.runner.start(analysis_jobs.foveation_job(req.style, req.camera, size, self.focus, radius or None,
-                                                      levels), self._on_done)
+        job = FoveationRequest(req.style, req.camera, size, self.focus, radius or None, levels)
+        self.runner.start(analysis_jobs.analysis_job(job), self._on_done)
 
     def _on_done(self, result: JobResult) -> None:
         if result.cancelled:

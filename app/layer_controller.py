@@ -9,6 +9,7 @@ from PySide6.QtCore import QObject, QTimer
 
 from app import analysis_jobs
 from app.job_runner import JobRunner
+from engine.types import LayerRequest
 
 if TYPE_CHECKING:
     from app.main_window import MainWindow
@@ -104,7 +105,7 @@ class LayerController(QObject):
         req = self.view.current_request()
         size = layer_size(req.size)
         self.runner.abandon()
-        self.runner.start(analysis_jobs.layer_job(req.style, req.camera, size, layer),
+        self.runner.start(analysis_jobs.analysis_job(LayerRequest(req.style, req.camera, size, layer)),
                           lambda r: self._on_layer_done(r, layer))
 
     def _on_layer_done(self, result: JobResult, layer: str) -> None:

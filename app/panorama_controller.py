@@ -10,7 +10,7 @@ from PySide6.QtCore import QObject, Qt, QTimer
 from app import analysis_jobs
 from app.job_runner import JobRunner
 from engine.coords import periodic_strip
-from engine.types import Camera, RenderRequest
+from engine.types import Camera, PanoramaRequest, RenderRequest
 
 if TYPE_CHECKING:
     from app.analysis_jobs import PanoramaReport
@@ -79,7 +79,7 @@ class PanoramaController(QObject):
         self.panel.set_period(self.models.info.get("period_x") or None)
         req = self.request()
         self.runner.abandon()
-        self.runner.start(analysis_jobs.panorama_job(req.style, req.camera, req.size), self._on_done)
+        self.runner.start(analysis_jobs.analysis_job(PanoramaRequest(req.style, req.camera, req.size)), self._on_done)
 
     def export(self) -> None:
         self.exports.open_dialog(self.request())

@@ -10,6 +10,7 @@ from PySide6.QtCore import QObject, QTimer
 
 from app import analysis_jobs
 from app.job_runner import JobRunner
+from engine.types import SpectrumRequest
 
 if TYPE_CHECKING:
     from app.analysis_jobs import SpectrumResult
@@ -95,7 +96,8 @@ class SpectrumController(QObject):
         req = self.view.current_request()
         self._averaging = seeds is not None
         self.panel.set_busy(True)
-        self.runner.start(analysis_jobs.spectrum_job(req.style, req.camera, req.size, seeds, self.overlays),
+        self.runner.start(analysis_jobs.analysis_job(SpectrumRequest(req.style, req.camera, req.size, seeds,
+                                                                      tuple(self.overlays))),
                           lambda r: self._on_done(r, req))
 
     def _on_done(self, result: JobResult, req: RenderRequest) -> None:

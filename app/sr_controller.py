@@ -8,6 +8,7 @@ from PySide6.QtCore import QObject
 
 from app import analysis_jobs
 from app.job_runner import JobRunner
+from engine.types import SuperResRequest
 
 if TYPE_CHECKING:
     from app.analysis_jobs import SRReport
@@ -45,7 +46,9 @@ class SrController(QObject):
             return
         req = self.view.current_request()
         self.panel.set_busy(True)
-        self.runner.start(analysis_jobs.sr_job(req.style, req.camera, req.size, factor), self._on_done)
+        size = analysis_jobs.sr_native_size(req.camera, req.size, int(self.models.info["resolution"]))
+        self.runner.start(analysis_jobs.analysis_job(SuperResRequest(req.style, req.camera, size, factor)),
+                          self._on_done)
 
     def _on_done(self, result: JobResult) -> None:
         self.panel.set_busy(False)

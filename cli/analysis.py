@@ -12,6 +12,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from engine.models.base import Generator
+    from engine.types import StyleSpec
 
 
 def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -57,17 +58,20 @@ def _save_png(path: Path, rgb01: np.ndarray) -> None:
     Image.fromarray(np.clip(rgb01 * 255 + 0.5, 0, 255).astype(np.uint8)).save(path)
 
 
-def _one_style(g: Generator, args: argparse.Namespace) -> np.ndarray:
+def _one_style(g: Generator, args: argparse.Namespace) -> StyleSpec:
+    """The one image's style from --seed / --z / --w, --psi / --cutoff, --noise and --ablate (seeds become
+    anchors, as the app's)."""
     from cli.common import CliError, styles_from_args
+    from engine.types import StyleSpec
 
-    ws, _ = styles_from_args(g, args)
+    ws, anchors = styles_from_args(g, args)
     if ws.shape[0] != 1:
         raise CliError(f"--seed: {args.command} renders one image, got {ws.shape[0]} latents")
-    if args.ablate:
-        bad = [a for a in args.ablate if a not in g.ablations]
-        if bad:
-            raise CliError(f"--ablate: the {g.family} family has no {bad[0]} to zero")
-    return ws
+    bad = [a for a in args.ablate or () if a not in g.ablations]
+    if bad:
+        raise CliError(f"--ablate: the {g.family} family has no {bad[0]} to zero")
+    return StyleSpec(anchors=(anchors[0],), psi=args.psi, cutoff=args.cutoff, noise=args.noise,
+                     ablate=tuple(args.ablate or ()))
 
 
 def _save_image(path: Path, rgb: np.ndarray) -> None:
@@ -81,23 +85,24 @@ def _save_image(path: Path, rgb: np.ndarray) -> None:
 
 def run_foveate(g: Generator, args: argparse.Namespace) -> int:
     from cli.common import CliError, camera_from_args
-    from engine.coords import camera_grid
-    from engine.foveation import check_plane, density_rgb, foveated_render, plan_foveation
+    from engine.analysis_jobs import run_foveation
+    from engine.types import FoveationRequest, FrozenArray
 
     if args.out.suffix.lower() not in (".png", ".npy"):
         raise CliError(f"--out {args.out}: unsupported type (use .png or .npy)")
     cam, grid, size = camera_from_args(g, args)
-    check_plane(cam)
-    ws = _one_style(g, args)
-    plan = plan_foveation(size[0], size[1], tuple(args.focus) if args.focus else None, args.radius, args.levels)
-    res = foveated_render(g, ws, grid if grid is not None else camera_grid(cam, *size), plan,
-                          args.noise, tuple(args.ablate))
+    req = FoveationRequest(_one_style(g, args), cam, size, tuple(args.focus) if args.focus else None, args.radius,
+                           args.levels, None if grid is None else FrozenArray(grid))
+    res = run_foveation(g, req)
+    plan = res.plan
     if args.out.suffix.lower() == ".npy":
         np.save(args.out, res.image)
     else:
         _save_image(args.out, res.image[0])
     if args.density is not None:
         from PIL import Image
+
+        from engine.foveation import density_rgb
 
         Image.fromarray(density_rgb(plan)).save(args.density)
     st = plan.stats()
@@ -113,14 +118,14 @@ def run_foveate(g: Generator, args: argparse.Namespace) -> int:
 
 def run_srcompare(g: Generator, args: argparse.Namespace) -> int:
     from cli.common import CliError, camera_from_args
-    from engine.superres import sr_compare
+    from engine.analysis_jobs import run_superres
+    from engine.types import SuperResRequest
 
     if args.grid is not None:
         raise CliError("--grid: srcompare needs a camera (the dense render is the same camera at k x density)")
     cam, _, size = camera_from_args(g, args)
-    ws = _one_style(g, args)
-    res = sr_compare(g, ws, cam, size, args.factor, tuple(args.crop) if args.crop else None,
-                     noise=args.noise, ablate=tuple(args.ablate))
+    res = run_superres(g, SuperResRequest(_one_style(g, args), cam, size, args.factor,
+                                          tuple(args.crop) if args.crop else None))
     stem = args.out.with_suffix("")
     _save_image(stem.with_name(f"{stem.name}_native.png"), res.native)
     for name, img in res.images.items():
@@ -138,7 +143,8 @@ def run_srcompare(g: Generator, args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     from cli.common import cluster_from_args
     from engine import load_generator
-    from engine.analysis import consistency_per_seed, embedding_pca, log_magnitude, mean_spectrum, radial_profile
+    from engine.analysis_jobs import run_consistency, run_pca, run_spectrum
+    from engine.types import ConsistencyRequest, PCARequest, SpectrumRequest
 
     g = load_generator(args.checkpoint, device=args.device)
     if args.command == "foveate":
@@ -147,47 +153,34 @@ def run(args: argparse.Namespace) -> int:
         return run_srcompare(g, args)
     if args.command == "spectrum":
         n = args.size or g.resolution
-        seeds, window = range(args.seeds), not args.no_window
+        req = SpectrumRequest(size=(n, n), seeds=args.seeds, window=not args.no_window, device=args.device)
         with cluster_from_args(args) as cluster:
-            if cluster is None:
-                acc = mean_spectrum(g, seeds, n, window)  # one seed at a time, tiled: memory stays flat
-            else:
-                from engine.cluster import cluster_spectrum, model_ref
-
-                acc = cluster_spectrum(cluster, model_ref(g, args.device), seeds, n, window)
-        mean = acc.mean()
-        freqs, prof = radial_profile(mean)
-        mag = log_magnitude(mean)
+            res = run_spectrum(g, req, cluster=cluster)
+        mag = res.log_magnitude
         _save_png(args.out.with_suffix(".png"), np.repeat((mag / max(mag.max(), 1e-12))[..., None], 3, -1))
         with open(args.out.with_suffix(".csv"), "w", newline="") as f:
             w = csv.writer(f)
             w.writerow(["frequency_cycles_per_pixel", "mean_power"])
-            w.writerows(zip(freqs.tolist(), prof.tolist(), strict=True))
+            w.writerows(zip(res.freqs.tolist(), res.profile.tolist(), strict=True))
         print(f"wrote {args.out.with_suffix('.png')} and {args.out.with_suffix('.csv')} ({args.seeds} seeds, {n}x{n})")
         return 0
     if args.command == "pca":
-        embs = g.coordinate_embeddings()
-        if not embs:
+        report = run_pca(g, PCARequest())
+        if not report.results:
             print(f"{g.family} has no learned per-position embeddings: nothing to project")
             return 0
         rows = []
-        for name, emb in embs.items():
-            res = embedding_pca(emb.detach().cpu().numpy())
+        for name, pca in report.results.items():
             path = args.out.with_name(f"{args.out.stem}_{name.replace('.', '_')}.png")
-            _save_png(path, res.rgb)
-            rows.append([name, *res.explained[:10].round(6).tolist()])
-            print(f"{name}: top-3 explained variance {res.explained[:3].sum():.3f} -> {path}")
+            _save_png(path, pca.rgb)
+            rows.append([name, *pca.explained[:10].round(6).tolist()])
+            print(f"{name}: top-3 explained variance {pca.explained[:3].sum():.3f} -> {path}")
         with open(args.out.with_suffix(".csv"), "w", newline="") as f:
             csv.writer(f).writerows([["embedding", *[f"pc{i + 1}" for i in range(10)]], *rows])
         return 0
     scales = tuple(args.scales)
     with cluster_from_args(args) as cluster:
-        if cluster is None:
-            per_seed = consistency_per_seed(g, range(args.seeds), scales)
-        else:
-            from engine.cluster import cluster_consistency, model_ref
-
-            per_seed = cluster_consistency(cluster, model_ref(g, args.device), range(args.seeds), scales)
+        per_seed = run_consistency(g, ConsistencyRequest(scales, args.seeds, device=args.device), cluster=cluster)
     print(f"{'scale':>6} {'PSNR dB':>9} {'SSIM':>7}   ({g.family}, {args.seeds} seeds; LPIPS: no pretrained "
           "network offline)")
     for scale, (psnr, ssim) in zip(scales, per_seed.mean(0), strict=True):

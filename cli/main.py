@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_parsers(sub)
     try:
-        from engine.training.cli import add_train_parser
+        from cli.train import add_train_parser
     except ImportError:
         pass
     else:
@@ -86,7 +86,7 @@ def run_cli(argv: Sequence[str]) -> int:
 
             return run(args)
         if args.command == "train":
-            from engine.training.cli import run_train
+            from cli.train import run_train
 
             return int(run_train(args))
     except (CheckpointError, CliError, ValueError, OSError) as e:

@@ -214,6 +214,101 @@ class VideoRequest:
     id: int = field(default_factory=next_id)
 
 
+# ----------------------------------------------------------------------------- analysis jobs
+# One request per analysis (run by `engine.analysis_jobs.run_analysis`), built alike by the app's docks and the
+# command line. ``cluster`` / ``device`` as for `ExportRequest` where the job can run on Dask.
+
+
+@dataclass(frozen=True)
+class SpectrumRequest:
+    """Power spectrum of the view at ``size`` (None: the native square): of the style itself (``seeds`` None) or
+    its mean over seeds 0..N-1; ``window``: a Hann window before the FFT; ``overlays``: also the profile of the
+    same view rendered at native density and upsampled to ``size`` by each method (when denser than native)."""
+
+    style: StyleSpec = StyleSpec()
+    camera: Camera = Camera()
+    size: tuple[int, int] | None = None
+    seeds: int | None = None
+    overlays: tuple[str, ...] = ()
+    window: bool = True
+    cluster: str = ""
+    device: str = "auto"
+    id: int = field(default_factory=next_id)
+
+
+@dataclass(frozen=True)
+class PCARequest:
+    """Top-3 principal components of every learned coordinate embedding."""
+
+    id: int = field(default_factory=next_id)
+
+
+@dataclass(frozen=True)
+class ConsistencyRequest:
+    """PSNR / SSIM of renders at each of ``scales`` x the native grid, area-downsampled, against the native
+    render, for seeds 0..``seeds``-1."""
+
+    scales: tuple[int, ...] = (2, 4)
+    seeds: int = 4
+    cluster: str = ""
+    device: str = "auto"
+    id: int = field(default_factory=next_id)
+
+
+@dataclass(frozen=True)
+class LayerRequest:
+    """One layer's activations for the view (``layer`` from `Generator.activation_layers`), at most
+    `engine.analysis_jobs.LAYER_FLOATS` floats (wide layers come on a coarser grid of the same view)."""
+
+    style: StyleSpec
+    camera: Camera
+    size: tuple[int, int]
+    layer: str
+    id: int = field(default_factory=next_id)
+
+
+@dataclass(frozen=True)
+class SuperResRequest:
+    """The view rendered at ``size`` (its native density) and at ``factor`` x density, against the native render
+    upsampled by each method; ``crop`` (native pixels x, y, w, h) for the side-by-side crops."""
+
+    style: StyleSpec
+    camera: Camera
+    size: tuple[int, int]
+    factor: int = 4
+    crop: tuple[int, int, int, int] | None = None
+    id: int = field(default_factory=next_id)
+
+
+@dataclass(frozen=True)
+class FoveationRequest:
+    """A foveated render of the view (or of an explicit ``grid``): every pixel within ``radius`` of ``focus``
+    (output pixels; None: the centre, min(W, H) / 8), sparser rings over ``levels`` density levels outside."""
+
+    style: StyleSpec
+    camera: Camera
+    size: tuple[int, int]
+    focus: tuple[float, float] | None = None
+    radius: float | None = None
+    levels: int = 4
+    grid: FrozenArray | None = None
+    id: int = field(default_factory=next_id)
+
+
+@dataclass(frozen=True)
+class PanoramaRequest:
+    """The cylinder strip ``camera`` (projection "cylinder") sees at ``size``, with its wrap-seam check."""
+
+    style: StyleSpec
+    camera: Camera
+    size: tuple[int, int]
+    id: int = field(default_factory=next_id)
+
+
+AnalysisRequest = (SpectrumRequest | PCARequest | ConsistencyRequest | LayerRequest | SuperResRequest
+                   | FoveationRequest | PanoramaRequest)
+
+
 @dataclass(frozen=True)
 class Frame:
     """Result of a RenderRequest: read-only uint8 RGB [H, W, 3] (or None on error) plus timings."""

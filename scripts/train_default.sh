@@ -12,7 +12,7 @@ mkdir -p "$DEST" "$RUN"
 DEST=$(cd "$DEST" && pwd)
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null || true
 # SIGINT after the budget plus a margin: the trainer's finally-block still writes weights and checkpoint.
-timeout -s INT $(( ${MIN%.*} * 60 + 75 )) "$PY" -m engine.training.train --preset gpu --device "$DEV" \
+timeout -s INT $(( ${MIN%.*} * 60 + 75 )) "$PY" main.py train --preset gpu --device "$DEV" \
     --minutes "$MIN" --out "$RUN" --export "$DEST/generator.safetensors" --snapshot-every 90 --ckpt-every 120 --threads 2 ${EXTRA:-} 2>&1 | tee "$RUN/train.log"
 rc=${PIPESTATUS[0]}
 cp "$RUN/samples_final.png" "$DEST/"

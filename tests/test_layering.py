@@ -31,7 +31,8 @@ ENGINE_SEAMS: dict[str, set[str]] = {
 # job modules hold the functions that run on the engine thread (through RenderService.submit); only they
 # may call the engine's export, video and analysis functions
 JOB_MODULES = {"export_jobs.py", "analysis_jobs.py"}
-JOB_ENGINE_MODULES = {"engine.export", "engine.video", "engine.analysis", "engine.renderer", "engine.superres",
+JOB_ENGINE_MODULES = {"engine.export", "engine.video", "engine.analysis", "engine.analysis_jobs", "engine.renderer",
+                      "engine.superres",
                       "engine.foveation", "engine.panorama"}
 
 

@@ -498,8 +498,3 @@ def train(a: RunArgs) -> Path:
               f"({rate:.0f} img/s overall); weights -> {weights}", flush=True)
     return weights
 
-
-if __name__ == "__main__":
-    from engine.training.cli import main
-
-    sys.exit(main())

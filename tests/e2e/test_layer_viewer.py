@@ -43,15 +43,14 @@ def test_compose_channels_and_normalisations() -> None:
 
 def test_wide_layers_are_computed_on_a_coarser_grid(fixtures: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """C x H x W stays within the job's float budget (CREPS release line layers: 16384 channels)."""
-    from app import analysis_jobs
-    from engine import load_generator
+    from engine import analysis_jobs, load_generator
+    from engine.types import LayerRequest
 
     g = load_generator(str(fixtures / "creps" / "creps_small.pkl"))
     monkeypatch.setattr(analysis_jobs, "LAYER_FLOATS", 512 * 40 * 20)
-    run = analysis_jobs.layer_job(StyleSpec(), Camera(), (160, 80), "b4.input")
-    wide = run(g, None, lambda _f: None)  # type: ignore[arg-type]
+    wide = analysis_jobs.run_analysis(g, LayerRequest(StyleSpec(), Camera(), (160, 80), "b4.input"))
     assert wide.shape == (512, 20, 40)  # same view and aspect, a quarter of the side
-    narrow = analysis_jobs.layer_job(StyleSpec(), Camera(), (160, 80), "b16.compose")(g, None, lambda _f: None)  # type: ignore[arg-type]
+    narrow = analysis_jobs.run_analysis(g, LayerRequest(StyleSpec(), Camera(), (160, 80), "b16.compose"))
     assert narrow.shape == (32, 80, 160)
 
 

@@ -218,7 +218,7 @@ def test_swd_baselines_are_worse_than_real_vs_real(real_sets: tuple[np.ndarray, 
 def test_cli_runs_a_tiny_training_and_requires_a_budget(tmp_path: Path) -> None:
     import argparse
 
-    from engine.training.cli import add_train_parser, run_train
+    from cli.train import add_train_parser, run_train
 
     parser = argparse.ArgumentParser()
     add_train_parser(parser.add_subparsers(dest="command"))

@@ -1,4 +1,4 @@
-"""`train` subcommand: argparse wiring for `main.py train` and `python -m engine.training.train`."""
+"""`train` subcommand: argparse wiring for `main.py train` (engine/training/train.py does the training)."""
 
 from __future__ import annotations
 
@@ -70,8 +70,3 @@ def run_train(args: argparse.Namespace) -> int:
     train(run)
     return 0
 
-
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m engine.training.train", description=__doc__)
-    configure_parser(p)
-    return run_train(p.parse_args(argv))
