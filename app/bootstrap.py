@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING, cast
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
-from app import pyside_guard
 from app.controller import Controller
-from app.dialogs import RECIPE_SUFFIXES
-from app.logs import install_excepthook, setup_logging
-from app.main_window import MainWindow
-from app.settings import AppPaths, Settings, valid_device_name
+from app.shell import pyside_guard
+from app.shell.dialogs import RECIPE_SUFFIXES
+from app.shell.logs import install_excepthook, setup_logging
+from app.shell.main_window import MainWindow
+from app.state.settings import AppPaths, Settings, valid_device_name
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

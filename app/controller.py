@@ -8,32 +8,32 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction
 
-from app import main_thread_gc
-from app.analysis_controller import AnalysisController
-from app.dialogs import RECIPE_SUFFIXES, Dialogs
-from app.export_controller import ExportController
-from app.foveation_controller import FoveationController
-from app.help_text import about_html, app_version, shortcuts_html
-from app.keyframe_controller import KeyframeController
-from app.latent_controller import LatentController
-from app.layer_controller import LayerController
-from app.mixing_controller import MixingController
-from app.model_controller import DEFAULT, NO_MODEL_HINT, ModelController
-from app.paint_controller import PaintController
-from app.panorama_controller import PanoramaController
-from app.render_client import RenderClient
-from app.session_controller import SessionController
-from app.spectrum_controller import SpectrumController
-from app.sr_controller import SrController
-from app.view_controller import ViewController
-from app.view_state import ViewStore
+from app.bridge import main_thread_gc
+from app.bridge.render_client import RenderClient
+from app.controllers.analysis import AnalysisController
+from app.controllers.export import ExportController
+from app.controllers.foveation import FoveationController
+from app.controllers.keyframe import KeyframeController
+from app.controllers.latent import LatentController
+from app.controllers.layer import LayerController
+from app.controllers.mixing import MixingController
+from app.controllers.model import DEFAULT, NO_MODEL_HINT, ModelController
+from app.controllers.paint import PaintController
+from app.controllers.panorama import PanoramaController
+from app.controllers.session import SessionController
+from app.controllers.spectrum import SpectrumController
+from app.controllers.superres import SrController
+from app.controllers.view import ViewController
+from app.shell.dialogs import RECIPE_SUFFIXES, Dialogs
+from app.shell.help_text import about_html, app_version, shortcuts_html
+from app.state.view_state import ViewStore
 from engine.latents import LATENT_SUFFIXES, read_latent
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from app.main_window import MainWindow
-    from app.settings import AppPaths, Settings
+    from app.shell.main_window import MainWindow
+    from app.state.settings import AppPaths, Settings
     from engine.service import RenderService
 
 SESSION_SUFFIXES = (".json",)

@@ -1,6 +1,6 @@
 """The analysis jobs: one request type each (engine/types.py), run here for the app's docks and the command line.
 
-`run_analysis` takes any of them; the docks run it on the engine thread (app/analysis_jobs.py), the
+`run_analysis` takes any of them; the docks run it on the engine thread (app/bridge/analysis_jobs.py), the
 ``main.py`` subcommands in their own process (cli/analysis.py), so both compute the same numbers.
 """
 

@@ -12,7 +12,7 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("MKL_DYNAMIC", "FALSE")  # as engine/__init__ sets it, before any test imports torch
 
-from app import pyside_guard  # noqa: E402  (plain ctypes: imports no Qt)
+from app.shell import pyside_guard  # noqa: E402  (plain ctypes: imports no Qt)
 
 pyside_guard.install()  # as the app does at start-up, before any test makes a Qt call
 
@@ -41,7 +41,7 @@ def _torch_threads() -> None:
 
 @pytest.fixture(autouse=True)
 def _collect_garbage_on_the_main_thread() -> object:
-    """Once a GUI test has installed app.main_thread_gc (automatic collection off), collect after every test
+    """Once a GUI test has installed app.bridge.main_thread_gc (automatic collection off), collect after every test
     here, on the main thread, so garbage never piles up in the tests that run no Qt event loop."""
     yield
     if not gc.isenabled():

@@ -86,8 +86,8 @@ def make_app(qtbot: Any, tmp_path: Path, model: str | None, quality: float | Non
              dialogs: FakeDialogs | None = None, thumb: int = 12, seeds_visible: bool = False) -> GuiApp:
     """A real main window + controller with a threaded engine, a 64 x 64 canvas and isolated folders."""
     from app.controller import Controller
-    from app.main_window import MainWindow
-    from app.settings import AppPaths, Settings
+    from app.shell.main_window import MainWindow
+    from app.state.settings import AppPaths, Settings
 
     paths = AppPaths(tmp_path / "config", tmp_path / "data")
     settings = Settings.load(paths.settings_file)

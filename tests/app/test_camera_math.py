@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app import camera_math as cm
+from app.state import camera_math as cm
 from engine.coords import camera_grid, pixel_step
 from engine.types import Camera
 

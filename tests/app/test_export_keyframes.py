@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from app import session as sessions
-from app.job_runner import JobRunner, format_eta
-from app.keyframes import FORMAT, Keyframe, VideoSettings, from_doc, to_doc
+from app.bridge.job_runner import JobRunner, format_eta
+from app.state import session as sessions
+from app.state.keyframes import FORMAT, Keyframe, VideoSettings, from_doc, to_doc
 from engine import video
 from engine.errors import RenderCancelled
 from engine.service import RenderService

@@ -9,7 +9,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject
 
-from app import main_thread_gc
+from app.bridge import main_thread_gc
 
 
 class Cycle:

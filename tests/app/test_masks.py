@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app import mask_io
-from app import masks as mk
-from app.brush import Brush, Stroke, profile
-from app.view_state import ViewState
+from app.state import mask_io
+from app.state import masks as mk
+from app.state.brush import Brush, Stroke, profile
+from app.state.view_state import ViewState
 from engine.coords import camera_grid
 from engine.styles import resolve_style, sample_masks
 from engine.types import Anchor, Camera

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.render_client import RenderClient, choose_passes
+from app.bridge.render_client import RenderClient, choose_passes
 from engine.service import JobResult, LoadResult, RenderService
 from engine.types import Camera, Frame, RenderRequest, StyleSpec
 

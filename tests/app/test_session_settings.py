@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pytest
 
-from app import session as sessions
-from app.settings import AppPaths, Settings
-from app.view_state import ViewState
+from app.state import session as sessions
+from app.state.settings import AppPaths, Settings
+from app.state.view_state import ViewState
 from engine.types import Anchor, Camera, FrozenArray
 
 if TYPE_CHECKING:

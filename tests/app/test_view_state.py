@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from app.view_state import ViewState, ViewStore
+from app.state.view_state import ViewState, ViewStore
 from engine.types import Anchor, Camera, StyleSpec
 
 

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 from PySide6.QtCore import Qt
 
-from app.analysis_jobs import PCAReport
+from app.bridge.analysis_jobs import PCAReport
 from cli import run_cli
 from engine.analysis import embedding_pca, log_magnitude, radial_profile, scale_consistency, spectrum, upsample
 from engine.coords import camera_grid
@@ -155,7 +155,7 @@ def test_super_resolution_compare_matches_engine(qtbot: Any, small: GuiApp, engi
 
 
 def test_foveation_dock_and_panorama_strip(qtbot: Any, small: GuiApp, engine_g: Any, tmp_path: Path) -> None:
-    from app.panorama_controller import strip_size
+    from app.controllers.panorama import strip_size
     from engine.foveation import foveate
     from engine.panorama import seam_stats
     from engine.renderer import render_camera

@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 from PySide6.QtCore import Qt
 
-from app.view_state import ViewState
+from app.state.view_state import ViewState
 from cli import run_cli
 from engine.coords import camera_grid
 from engine.export import to_uint16

@@ -169,7 +169,7 @@ def test_window_layout_and_options_are_restored(qtbot: Any, tmp_path: Path, skip
 def test_recipes_come_back_through_file_open_and_drop(qtbot: Any, gui: GuiApp, tmp_path: Path, skip32: str) -> None:
     """Save an image, change everything, File → Open Recipe: the view, anchors, sliders, ψ and precision come
     back and the canvas shows the saved pixels again; a CLI export dropped on the window opens the same way."""
-    from app.view_state import ViewState
+    from app.state.view_state import ViewState
 
     c, w = gui.controller, gui.window
     state = ViewState(camera=Camera(center=(0.2, -0.3), zoom=1.6, rotation=12.0),

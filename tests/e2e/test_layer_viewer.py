@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pytest
 
-from app.layer_controller import compose, layer_size
+from app.controllers.layer import compose, layer_size
 from engine.coords import camera_grid
 from engine.renderer import render_float
 from engine.styles import z_from_seed

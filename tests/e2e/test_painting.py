@@ -12,7 +12,7 @@ import numpy as np
 from PIL import Image
 from PySide6.QtCore import Qt
 
-from app.view_state import ViewState
+from app.state.view_state import ViewState
 from engine.coords import camera_grid, pixel_step
 from engine.renderer import render_image, render_request, to_uint8
 from engine.styles import base_style

@@ -192,7 +192,7 @@ def test_missing_default_model_shows_a_hint_and_open_still_works(
     qtbot.waitUntil(gui.view_is_final, timeout=WAIT)
     assert gui.window.canvas.has_frame()
     gui.controller.close()
-    from app.settings import Settings
+    from app.state.settings import Settings
 
     settings = Settings.load(tmp_path / "config" / "settings.ini")
     assert settings.last_model == os.path.abspath(skip32) and settings.recent_files == [os.path.abspath(skip32)]
@@ -265,7 +265,7 @@ def test_help_about_clipboard_log_and_excepthook(qtbot: Any, tmp_path: Path, ski
     from PySide6.QtGui import QGuiApplication
 
     from app.bootstrap import app_icon, build
-    from app.logs import install_excepthook
+    from app.shell.logs import install_excepthook
 
     window, c = build([skip32, "--config-dir", str(tmp_path / "c"), "--data-dir", str(tmp_path / "d")])
     qtbot.addWidget(window)

@@ -1,4 +1,4 @@
-"""PySide6 6.12 on CPython 3.11 drops a reference to None per void call; app.pyside_guard (installed at
+"""PySide6 6.12 on CPython 3.11 drops a reference to None per void call; app.shell.pyside_guard (installed at
 start-up and by the test setup) guards it."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from typing import Any
 
 from PySide6.QtWidgets import QPushButton
 
-from app import pyside_guard
+from app.shell import pyside_guard
 
 
 def test_void_calls_cannot_exhaust_none(qtbot: Any) -> None:

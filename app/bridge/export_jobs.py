@@ -10,7 +10,7 @@ from engine.video import run_video
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from app.jobs import Job
+    from app.bridge.jobs import Job
     from engine.models.base import Generator
     from engine.renderer import CancelToken
     from engine.types import ExportRequest, VideoRequest

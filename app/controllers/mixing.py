@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject
 
 if TYPE_CHECKING:
-    from app.main_window import MainWindow
-    from app.render_client import RenderClient
-    from app.view_state import ViewState, ViewStore
+    from app.bridge.render_client import RenderClient
+    from app.shell.main_window import MainWindow
+    from app.state.view_state import ViewState, ViewStore
     from engine.service import LoadResult
 
 Rows = list[list[float]]

@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.actions import Actions, create_actions
-from app.tool_docks import ToolDocks
+from app.shell.actions import Actions, create_actions
+from app.shell.tool_docks import ToolDocks
 from widgets.canvas_widget import CanvasWidget
 from widgets.latent_panel import LatentPanel
 from widgets.mixing_table import MixingTable
@@ -67,7 +67,7 @@ class MainWindow(QMainWindow):
         self._build_menus(self.acts)
         self._build_toolbar(self.acts)
         self._build_status_bar()
-        # ---- export, keyframes and analysis tools (issues #5, #7, #8): app/tool_docks.py ----
+        # ---- export, keyframes and analysis tools (issues #5, #7, #8): app/shell/tool_docks.py ----
         self.tools = ToolDocks(self)
         # ---- end of export, keyframes and analysis tools ----
         # ---- style mixing and painting (issue #6): widgets/mixing_table.py, widgets/paint_toolbar.py ----

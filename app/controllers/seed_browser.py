@@ -13,10 +13,10 @@ from engine.types import Anchor, Camera, Frame, RenderRequest, StyleSpec
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from app.main_window import MainWindow
-    from app.model_controller import ModelController
-    from app.render_client import RenderClient
-    from app.view_state import ViewStore
+    from app.bridge.render_client import RenderClient
+    from app.controllers.model import ModelController
+    from app.shell.main_window import MainWindow
+    from app.state.view_state import ViewStore
     from engine.renderer import CancelToken
 
 REFRESH_DELAY_MS = 300  # wait for a truncation drag to settle before re-rendering thumbnails

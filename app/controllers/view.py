@@ -9,15 +9,15 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QTransform
 
-from app import camera_math as cm
+from app.state import camera_math as cm
 from engine.types import PRECISIONS, Camera, Frame, RenderRequest
 from widgets.view_panel import QUALITIES
 
 if TYPE_CHECKING:
-    from app.main_window import MainWindow
-    from app.render_client import RenderClient
-    from app.settings import Settings
-    from app.view_state import ViewState, ViewStore
+    from app.bridge.render_client import RenderClient
+    from app.shell.main_window import MainWindow
+    from app.state.settings import Settings
+    from app.state.view_state import ViewState, ViewStore
 
 MAX_RENDER_PIXELS = 16_000_000  # cap for high quality settings on big screens (memory of one frame)
 KEY_PAN_FRACTION = 0.1  # arrow keys pan by this part of the canvas

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
-from app.gui_bridge import GuiBridge
+from app.bridge.gui_bridge import GuiBridge
 from engine.service import JobResult
 
 if TYPE_CHECKING:

@@ -6,15 +6,15 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
-from app import analysis_jobs
-from app.job_runner import JobRunner
+from app.bridge import analysis_jobs
+from app.bridge.job_runner import JobRunner
 from engine.types import SuperResRequest
 
 if TYPE_CHECKING:
-    from app.analysis_jobs import SRReport
-    from app.main_window import MainWindow
-    from app.model_controller import ModelController
-    from app.view_controller import ViewController
+    from app.bridge.analysis_jobs import SRReport
+    from app.controllers.model import ModelController
+    from app.controllers.view import ViewController
+    from app.shell.main_window import MainWindow
     from engine.service import JobResult
 
 

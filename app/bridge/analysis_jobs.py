@@ -28,7 +28,7 @@ from engine.types import ConsistencyRequest, SuperResRequest
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from app.jobs import Job
+    from app.bridge.jobs import Job
     from engine.models.base import Generator
     from engine.renderer import CancelToken
     from engine.types import AnalysisRequest, Camera

@@ -11,7 +11,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from app.masks import Painting
+from app.state.masks import Painting
 from engine.types import Anchor, Camera, FrozenArray, StyleSpec
 
 if TYPE_CHECKING:

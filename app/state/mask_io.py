@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from app.masks import TILE, FrozenArray, Painting, tile_extent
+from app.state.masks import TILE, FrozenArray, Painting, tile_extent
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -7,16 +7,16 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject
 
-from app import analysis_jobs
-from app.analysis_jobs import PCAReport
-from app.job_runner import JobRunner
+from app.bridge import analysis_jobs
+from app.bridge.analysis_jobs import PCAReport
+from app.bridge.job_runner import JobRunner
 from engine.types import ConsistencyRequest, PCARequest
 
 if TYPE_CHECKING:
-    from app.main_window import MainWindow
-    from app.model_controller import ModelController
-    from app.view_controller import ViewController
-    from app.view_state import ViewState, ViewStore
+    from app.controllers.model import ModelController
+    from app.controllers.view import ViewController
+    from app.shell.main_window import MainWindow
+    from app.state.view_state import ViewState, ViewStore
     from engine.service import JobResult
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.masks import (
+from app.state.masks import (
     PPU,
     TILE,
     TILES,

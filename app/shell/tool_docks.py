@@ -23,7 +23,7 @@ from widgets.sr_compare import SrComparePanel
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QDockWidget
 
-    from app.main_window import MainWindow
+    from app.shell.main_window import MainWindow
 
 
 @dataclass

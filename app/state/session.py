@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from app.masks import painting_from_json, painting_to_json
-from app.view_state import INTERPOLATIONS, ViewState
+from app.state.masks import painting_from_json, painting_to_json
+from app.state.view_state import INTERPOLATIONS, ViewState
 from engine.serialize import (
     anchor_from_json,
     anchor_to_json,

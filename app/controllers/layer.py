@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PySide6.QtCore import QObject, QTimer
 
-from app import analysis_jobs
-from app.job_runner import JobRunner
+from app.bridge import analysis_jobs
+from app.bridge.job_runner import JobRunner
 from engine.types import LayerRequest
 
 if TYPE_CHECKING:
-    from app.main_window import MainWindow
-    from app.model_controller import ModelController
-    from app.view_controller import ViewController
+    from app.controllers.model import ModelController
+    from app.controllers.view import ViewController
+    from app.shell.main_window import MainWindow
     from engine.service import JobResult
     from engine.types import Frame, RenderRequest
 

@@ -11,10 +11,10 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QGuiApplication, QImage
 
-from app import session as sessions
-from app.dialogs import PNG_FILTER, RECIPE_FILTER, SESSION_FILTER, Dialogs
-from app.model_controller import DEFAULT, ModelController
-from app.settings import valid_device_name
+from app.controllers.model import DEFAULT, ModelController
+from app.shell.dialogs import PNG_FILTER, RECIPE_FILTER, SESSION_FILTER, Dialogs
+from app.state import session as sessions
+from app.state.settings import valid_device_name
 from engine.image_writers import RECIPE_KEY, PngWriter
 from engine.recipes import Recipe, RecipeError, read_recipe, recipe_doc
 from engine.service import JobResult, render_job
@@ -24,11 +24,11 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
-    from app.latent_controller import LatentController
-    from app.main_window import MainWindow
-    from app.settings import AppPaths, Settings
-    from app.view_controller import ViewController
-    from app.view_state import ViewStore
+    from app.controllers.latent import LatentController
+    from app.controllers.view import ViewController
+    from app.shell.main_window import MainWindow
+    from app.state.settings import AppPaths, Settings
+    from app.state.view_state import ViewStore
 
 AUTOSAVE_MS = 15_000
 

@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
 
-from app import jobs
-from app.dialogs import CHECKPOINT_FILTER, Dialogs
-from app.main_window import TITLE, MainWindow
+from app.bridge import jobs
+from app.shell.dialogs import CHECKPOINT_FILTER, Dialogs
+from app.shell.main_window import TITLE, MainWindow
 
 if TYPE_CHECKING:
-    from app.render_client import RenderClient
-    from app.settings import Settings
+    from app.bridge.render_client import RenderClient
+    from app.state.settings import Settings
     from engine.service import JobResult, LoadResult
 
 DEFAULT = "default"

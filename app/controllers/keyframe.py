@@ -9,23 +9,23 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from app import export_jobs
-from app import session as sessions
-from app.dialogs import SESSION_FILTER
-from app.export_controller import explain, writable_target
-from app.keyframes import Keyframe, VideoSettings, describe, from_doc, to_doc, video_spec
+from app.bridge import export_jobs
+from app.controllers.export import explain, writable_target
+from app.shell.dialogs import SESSION_FILTER
+from app.state import session as sessions
+from app.state.keyframes import Keyframe, VideoSettings, describe, from_doc, to_doc, video_spec
 from engine.formats import video_format
 from engine.types import VideoRequest
 from widgets.video_dialog import VideoDialog, VideoExportOptions
 
 if TYPE_CHECKING:
-    from app.dialogs import Dialogs
-    from app.export_controller import ExportController
-    from app.main_window import MainWindow
-    from app.model_controller import ModelController
-    from app.session_controller import SessionController
-    from app.view_controller import ViewController
-    from app.view_state import ViewStore
+    from app.controllers.export import ExportController
+    from app.controllers.model import ModelController
+    from app.controllers.session import SessionController
+    from app.controllers.view import ViewController
+    from app.shell.dialogs import Dialogs
+    from app.shell.main_window import MainWindow
+    from app.state.view_state import ViewStore
     from engine.service import JobResult
 
 DEFAULT_STEP = 2.0  # seconds between a new keyframe and the previous one

@@ -7,17 +7,17 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QTimer
 
-from app import analysis_jobs
-from app.job_runner import JobRunner
+from app.bridge import analysis_jobs
+from app.bridge.job_runner import JobRunner
 from engine.coords import periodic_strip
 from engine.types import Camera, PanoramaRequest, RenderRequest
 
 if TYPE_CHECKING:
-    from app.analysis_jobs import PanoramaReport
-    from app.export_controller import ExportController
-    from app.main_window import MainWindow
-    from app.model_controller import ModelController
-    from app.view_controller import ViewController
+    from app.bridge.analysis_jobs import PanoramaReport
+    from app.controllers.export import ExportController
+    from app.controllers.model import ModelController
+    from app.controllers.view import ViewController
+    from app.shell.main_window import MainWindow
     from engine.service import JobResult
     from engine.types import Frame
 

@@ -10,18 +10,18 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QTransform
 
-from app import mask_io
-from app import masks as mk
-from app.brush import Brush, Stroke
+from app.state import mask_io
+from app.state import masks as mk
+from app.state.brush import Brush, Stroke
 from widgets.palette import ANCHOR_COLORS
 
 if TYPE_CHECKING:
-    from app.dialogs import Dialogs
-    from app.main_window import MainWindow
-    from app.masks import LayerKey, LayerRange, Painting
-    from app.model_controller import ModelController
-    from app.view_controller import ViewController
-    from app.view_state import ViewState, ViewStore
+    from app.controllers.model import ModelController
+    from app.controllers.view import ViewController
+    from app.shell.dialogs import Dialogs
+    from app.shell.main_window import MainWindow
+    from app.state.masks import LayerKey, LayerRange, Painting
+    from app.state.view_state import ViewState, ViewStore
 
 MASK_IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.tif *.tiff *.bmp *.webp);;All files (*)"
 PNG_FILTER = "PNG images (*.png)"

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from app import export_jobs
-from app import session as sessions
-from app.job_runner import JobRunner, format_eta
+from app.bridge import export_jobs
+from app.bridge.job_runner import JobRunner, format_eta
+from app.state import session as sessions
 from engine.formats import IMAGE_FILTER, image_kind
 from engine.service import JobResult
 from engine.types import ExportRequest
@@ -21,11 +21,11 @@ from widgets.job_progress import JobProgressDialog
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from app.dialogs import Dialogs
-    from app.jobs import Job
-    from app.main_window import MainWindow
-    from app.model_controller import ModelController
-    from app.view_controller import ViewController
+    from app.bridge.jobs import Job
+    from app.controllers.model import ModelController
+    from app.controllers.view import ViewController
+    from app.shell.dialogs import Dialogs
+    from app.shell.main_window import MainWindow
     from engine.types import RenderRequest
 
 

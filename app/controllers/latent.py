@@ -10,18 +10,18 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PySide6.QtCore import QObject, QTimer
 
-from app import jobs
-from app.dialogs import NPY_FILTER, Dialogs
-from app.seed_browser_controller import SeedBrowserController
+from app.bridge import jobs
+from app.controllers.seed_browser import SeedBrowserController
+from app.shell.dialogs import NPY_FILTER, Dialogs
 from engine.latents import read_latent, write_latent
 from engine.styles import anchor_z, slerp, z_from_seed
 from engine.types import Anchor, FrozenArray
 
 if TYPE_CHECKING:
-    from app.main_window import MainWindow
-    from app.model_controller import ModelController
-    from app.render_client import RenderClient
-    from app.view_state import ViewState, ViewStore
+    from app.bridge.render_client import RenderClient
+    from app.controllers.model import ModelController
+    from app.shell.main_window import MainWindow
+    from app.state.view_state import ViewState, ViewStore
     from engine.service import JobResult
 
 WALK_INTERVAL_MS = 80
