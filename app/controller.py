@@ -75,7 +75,9 @@ class Controller(QObject):
         self.spectrum = SpectrumController(window, self.view, self.models, self.dialogs)
         self.analysis = AnalysisController(window, self.store, self.view, self.models)
         self.layers = LayerController(window, self.view, self.models)
-        self.superres = SrController(window, self.view, self.models)
+        tools = window.tools
+        self.superres = SrController(tools.sr_panel, tools.acts.sr_compare, lambda: tools.show_dock(tools.sr_dock),
+                                     self.view, self.models, parent=self)
         self.foveation = FoveationController(window, self.view, self.models)
         self.panorama = PanoramaController(window, self.view, self.models, self.exports)
         # style mixing and painting (issue #6)

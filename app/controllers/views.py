@@ -1,0 +1,70 @@
+"""What a controller sees of its views and of the rest of the app: typed protocols, so a controller takes exactly
+the panels it drives (the widgets satisfy them; unit tests pass fakes) instead of the whole main window."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    import numpy as np
+    from PySide6.QtCore import SignalInstance
+
+    from engine.service import RenderService
+    from engine.types import Frame, RenderRequest
+
+
+class Action(Protocol):
+    """A command (a QAction): its ``triggered`` signal."""
+
+    @property
+    def triggered(self) -> SignalInstance: ...
+
+
+class StatusPanel(Protocol):
+    """A tool panel that shows a one-line message and a busy state with progress."""
+
+    def set_message(self, text: str) -> None: ...
+
+    def set_busy(self, busy: bool, fraction: float = 0.0) -> None: ...
+
+
+class RenderSource(Protocol):
+    """The current view as the canvas renders it (the view controller): its request and the render client."""
+
+    def current_request(self) -> RenderRequest: ...
+
+    @property
+    def client(self) -> RenderClientView: ...
+
+
+class RenderClientView(Protocol):
+    """The render client's part the tool controllers use: its engine service and its frames."""
+
+    @property
+    def service(self) -> RenderService: ...
+
+    @property
+    def frameReady(self) -> SignalInstance: ...
+
+
+class ModelFacts(Protocol):
+    """The loaded model's facts (`Generator.info` as a dict), None before one is loaded."""
+
+    @property
+    def info(self) -> dict[str, Any] | None: ...
+
+
+class SrPanel(StatusPanel, Protocol):
+    """The super-resolution compare panel (widgets/sr_compare.py)."""
+
+    @property
+    def compareRequested(self) -> SignalInstance: ...
+
+    @property
+    def cancelRequested(self) -> SignalInstance: ...
+
+    def show_comparison(self, images: dict[str, np.ndarray], metrics: dict[str, dict[str, float]],
+                        factor: int) -> None: ...
+
+
+__all__ = ["Action", "Frame", "ModelFacts", "RenderClientView", "RenderSource", "SrPanel", "StatusPanel"]
