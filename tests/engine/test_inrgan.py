@@ -321,7 +321,7 @@ def test_unseen_configurations(variant: str) -> None:
     ws = g.mapping(np.random.default_rng(1).normal(size=(2, 16)))
     img = g.synthesis(ws)
     assert img.shape == (2, 3, res, res) and np.isfinite(img).all() and img.std() > 1e-3
-    dense = g._render_dense(torch.as_tensor(ws), None, frozenset()).reshape(2, res, res, 3).permute(0, 3, 1, 2)
+    dense = g.net.render_dense(torch.as_tensor(ws), None, frozenset()).reshape(2, res, res, 3).permute(0, 3, 1, 2)
     assert maxerr(img, dense.numpy()) <= 1e-5  # the pixel-independent path equals the plain pyramid
     assert maxerr(g.synthesis(ws, grid=identity_grid(res)), img) <= 1e-5
     assert g.pixel_independent == (variant not in ("bilinear_only", "nearest_instance_norm"))
