@@ -69,16 +69,17 @@ class Controller(QObject):
         self.sessions = SessionController(window, self.store, self.models, self.latent, self.view, settings,
                                           paths, self.dialogs)
         # export, keyframes and analysis tools (issues #5, #7, #8)
+        tools = window.tools
         self.exports = ExportController(window, self.view, self.models, self.dialogs)
         self.keyframes = KeyframeController(window, self.store, self.view, self.models, self.sessions,
                                             self.exports, self.dialogs)
         self.spectrum = SpectrumController(window, self.view, self.models, self.dialogs)
         self.analysis = AnalysisController(window, self.store, self.view, self.models)
         self.layers = LayerController(window, self.view, self.models)
-        tools = window.tools
         self.superres = SrController(tools.sr_panel, tools.acts.sr_compare, lambda: tools.show_dock(tools.sr_dock),
                                      self.view, self.models, parent=self)
-        self.foveation = FoveationController(window, self.view, self.models)
+        self.foveation = FoveationController(tools.foveation_panel, tools.foveation_dock, window.canvas, self.view,
+                                             self.models, parent=self)
         self.panorama = PanoramaController(window, self.view, self.models, self.exports)
         # style mixing and painting (issue #6)
         self.mixing = MixingController(window, self.store, self.client)

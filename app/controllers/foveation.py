@@ -13,9 +13,7 @@ from engine.types import FoveationRequest
 
 if TYPE_CHECKING:
     from app.bridge.analysis_jobs import FoveationReport
-    from app.controllers.model import ModelController
-    from app.controllers.view import ViewController
-    from app.shell.main_window import MainWindow
+    from app.controllers.views import CursorSource, Dock, FoveationPanel, ModelFacts, RenderSource
     from engine.service import JobResult
     from engine.types import Frame, RenderRequest
 
@@ -28,12 +26,22 @@ def preview_size(size: tuple[int, int]) -> tuple[int, int]:
 
 
 class FoveationController(QObject):
-    """Owns the foveation dock: focus, radius, levels, and the newest-wins foveated render job."""
+    """Owns the foveation dock: focus, radius, levels, and the newest-wins foveated render job.
 
-    def __init__(self, window: MainWindow, view: ViewController, models: ModelController) -> None:
-        super().__init__(window)
-        self.window, self.view, self.models = window, view, models
-        self.panel, self.dock = window.tools.foveation_panel, window.tools.foveation_dock
+    Parameters
+    ----------
+    panel, dock
+        The foveation panel and its dock (renders run only while it is shown).
+    canvas
+        The canvas' cursor, which the focus follows when "follow cursor" is on.
+    view, models
+        The current view (its request and render client) and the loaded model's facts.
+    """
+
+    def __init__(self, panel: FoveationPanel, dock: Dock, canvas: CursorSource, view: RenderSource,
+                 models: ModelFacts, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.view, self.models, self.panel, self.dock = view, models, panel, dock
         self.runner = JobRunner(view.client.service, self)
         self.report: FoveationReport | None = None
         self.focus: tuple[float, float] | None = None  # output pixels of the preview; None = centre
@@ -47,7 +55,7 @@ class FoveationController(QObject):
         p.focusPicked.connect(self.set_focus)
         p.followCursorToggled.connect(self.set_follow_cursor)
         p.settingsChanged.connect(lambda _r, _l: self._timer.start())
-        window.canvas.cursorMoved.connect(self._on_canvas_cursor_moved)
+        canvas.cursorMoved.connect(self._on_canvas_cursor_moved)
         view.client.frameReady.connect(self._on_frame_ready)
         self.dock.visibilityChanged.connect(self._on_dock_visibility_changed)
         p.set_message("Renders only the pixels a viewer's fovea needs: every pixel near the focus, every "

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from PySide6.QtCore import SignalInstance
 
     from engine.service import RenderService
-    from engine.types import Frame, RenderRequest
+    from engine.types import RenderRequest
 
 
 class Action(Protocol):
@@ -67,4 +67,42 @@ class SrPanel(StatusPanel, Protocol):
                         factor: int) -> None: ...
 
 
-__all__ = ["Action", "Frame", "ModelFacts", "RenderClientView", "RenderSource", "SrPanel", "StatusPanel"]
+class Dock(Protocol):
+    """A dock widget: whether it is shown, and when that changes."""
+
+    def isVisible(self) -> bool: ...
+
+    @property
+    def visibilityChanged(self) -> SignalInstance: ...
+
+
+class CursorSource(Protocol):
+    """The canvas' cursor in widget pixels (x, y)."""
+
+    @property
+    def cursorMoved(self) -> SignalInstance: ...
+
+
+class FoveationPanel(Protocol):
+    """The foveation panel (widgets/foveation_panel.py)."""
+
+    @property
+    def refreshRequested(self) -> SignalInstance: ...
+
+    @property
+    def focusPicked(self) -> SignalInstance: ...
+
+    @property
+    def followCursorToggled(self) -> SignalInstance: ...
+
+    @property
+    def settingsChanged(self) -> SignalInstance: ...
+
+    def set_message(self, text: str) -> None: ...
+
+    def set_follow(self, on: bool) -> None: ...
+
+    def settings(self) -> tuple[float, int]: ...
+
+    def show_result(self, image: np.ndarray, density: np.ndarray, focus: tuple[float, float], text: str) -> None: ...
+

@@ -125,3 +125,87 @@ def test_superres_controller_reports_a_failed_job(qtbot: Any) -> None:
     panel.compareRequested.emit(2)
     qtbot.waitUntil(lambda: panel.messages[-1].startswith("Compare failed"), timeout=WAIT)
     assert "no model loaded" in panel.messages[-1] and panel.busy[-1][0] is False and not panel.shown
+
+
+class FakeDock(QObject):
+    visibilityChanged = Signal(bool)
+
+    def __init__(self, visible: bool = True) -> None:
+        super().__init__()
+        self.visible = visible
+
+    def isVisible(self) -> bool:
+        return self.visible
+
+
+class FakeCanvas(QObject):
+    cursorMoved = Signal(float, float)
+
+
+class FakeFoveationPanel(QObject):
+    refreshRequested = Signal()
+    focusPicked = Signal(float, float)
+    followCursorToggled = Signal(bool)
+    settingsChanged = Signal(float, int)
+
+    def __init__(self, radius: float = 4.0, levels: int = 3) -> None:
+        super().__init__()
+        self.messages: list[str] = []
+        self.follow: list[bool] = []
+        self.results: list[tuple[np.ndarray, np.ndarray, tuple[float, float], str]] = []
+        self.radius, self.levels = radius, levels
+
+    def set_message(self, text: str) -> None:
+        self.messages.append(text)
+
+    def set_follow(self, on: bool) -> None:
+        self.follow.append(on)
+
+    def settings(self) -> tuple[float, int]:
+        return self.radius, self.levels
+
+    def show_result(self, image: np.ndarray, density: np.ndarray, focus: tuple[float, float], text: str) -> None:
+        self.results.append((image, density, focus, text))
+
+
+def test_foveation_controller_renders_around_the_picked_focus(qtbot: Any, g: Any) -> None:
+    from app.controllers.foveation import FoveationController
+    from engine.foveation import foveate
+    from engine.renderer import to_uint8
+
+    style = StyleSpec(anchors=(Anchor(seed=3),))
+    request = RenderRequest(style, Camera(zoom=0.8, rotation=20.0), (40, 30))
+    panel, dock, canvas = FakeFoveationPanel(), FakeDock(), FakeCanvas()
+    service = RenderService(sync=True, generator=g)
+    c = FoveationController(panel, dock, canvas, FakeView(service, request), FakeModels(g.info))
+    panel.focusPicked.emit(10.0, 12.0)  # a click on the preview: the focus moves and a render follows
+    qtbot.waitUntil(lambda: bool(panel.results), timeout=WAIT)
+    image, density, focus, text = panel.results[-1]
+    ref = foveate(g, style, request.camera, (40, 30), (10.0, 12.0), 4.0, 3)
+    assert focus == (10.0, 12.0) and np.array_equal(image, to_uint8(ref.image[0]))
+    assert density.shape == (30, 40, 3) and text.startswith("40 × 30: rendered ")
+    assert f"{ref.plan.stats()['samples']:,} of 1,200 pixels" in text
+    # follow-cursor: the focus follows the canvas cursor (frame coordinates) to that point's preview pixel
+    from app.state import camera_math as cm
+
+    panel.followCursorToggled.emit(True)
+    assert panel.follow == [True] and c.follow_cursor
+    canvas.cursorMoved.emit(*cm.apply(cm.image_to_frame(request.camera, (40, 30)), 30.0, 5.0))
+    assert c.focus is not None and abs(c.focus[0] - 30.0) < 1e-6 and abs(c.focus[1] - 5.0) < 1e-6
+    qtbot.waitUntil(lambda: panel.results[-1][2] == c.focus, timeout=WAIT)
+
+
+def test_foveation_controller_idles_while_its_dock_is_hidden(qtbot: Any, g: Any) -> None:
+    from app.controllers.foveation import FoveationController
+
+    panel, dock = FakeFoveationPanel(), FakeDock(visible=False)
+    service = RenderService(sync=True, generator=g)
+    FoveationController(panel, dock, FakeCanvas(), FakeView(service, RenderRequest(StyleSpec(), Camera(), (16, 16))),
+                        FakeModels(g.info))
+    panel.refreshRequested.emit()
+    qtbot.wait(300)
+    assert not panel.results  # nothing rendered for a hidden dock
+    dock.visible = True
+    dock.visibilityChanged.emit(True)  # shown: the render comes
+    qtbot.waitUntil(lambda: bool(panel.results), timeout=WAIT)
+    assert panel.results[-1][0].shape == (16, 16, 3)
