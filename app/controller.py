@@ -75,7 +75,7 @@ class Controller(QObject):
                                             self.exports, self.dialogs)
         self.spectrum = SpectrumController(window, self.view, self.models, self.dialogs)
         self.analysis = AnalysisController(window, self.store, self.view, self.models)
-        self.layers = LayerController(window, self.view, self.models)
+        self.layers = LayerController(tools.layer_viewer, tools.layer_dock, self.view, self.models, parent=self)
         self.superres = SrController(tools.sr_panel, tools.acts.sr_compare, lambda: tools.show_dock(tools.sr_dock),
                                      self.view, self.models, parent=self)
         self.foveation = FoveationController(tools.foveation_panel, tools.foveation_dock, window.canvas, self.view,

@@ -12,9 +12,7 @@ from app.bridge.job_runner import JobRunner
 from engine.types import LayerRequest
 
 if TYPE_CHECKING:
-    from app.controllers.model import ModelController
-    from app.controllers.view import ViewController
-    from app.shell.main_window import MainWindow
+    from app.controllers.views import Dock, FollowingView, LayerPanel, ModelEvents
     from engine.service import JobResult
     from engine.types import Frame, RenderRequest
 
@@ -53,13 +51,21 @@ def compose(acts: np.ndarray, mode: str, channels: tuple[int, ...], norm: str) -
 
 
 class LayerController(QObject):
-    """Fetches the model's viewable layers, computes activations of the view and shows them."""
+    """Fetches the model's viewable layers, computes activations of the view and shows them.
 
-    def __init__(self, window: MainWindow, view: ViewController, models: ModelController) -> None:
-        super().__init__(window)
-        self.window, self.view, self.models = window, view, models
-        self.panel = window.tools.layer_viewer
-        self.dock = window.tools.layer_dock
+    Parameters
+    ----------
+    panel, dock
+        The layer viewer and its dock (it follows the view only while shown).
+    view, models
+        The current view (request, render client, whether the newest frame shows it) and the model's facts
+        and load signal.
+    """
+
+    def __init__(self, panel: LayerPanel, dock: Dock, view: FollowingView, models: ModelEvents,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.view, self.models, self.panel, self.dock = view, models, panel, dock
         self.runner = JobRunner(view.client.service, self)
         self.acts: np.ndarray | None = None
         self.layers: list[str] = []

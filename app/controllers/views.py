@@ -54,6 +54,20 @@ class ModelFacts(Protocol):
     def info(self) -> dict[str, Any] | None: ...
 
 
+class ModelEvents(ModelFacts, Protocol):
+    """`ModelFacts` and the signal of a newly loaded model (its info dict)."""
+
+    @property
+    def modelChanged(self) -> SignalInstance: ...
+
+
+class FollowingView(RenderSource, Protocol):
+    """A `RenderSource` that also says whether the newest frame shows the current view (tools that follow the
+    view refresh only then)."""
+
+    def frame_matches_view(self) -> bool: ...
+
+
 class SrPanel(StatusPanel, Protocol):
     """The super-resolution compare panel (widgets/sr_compare.py)."""
 
@@ -106,3 +120,29 @@ class FoveationPanel(Protocol):
 
     def show_result(self, image: np.ndarray, density: np.ndarray, focus: tuple[float, float], text: str) -> None: ...
 
+
+class LayerPanel(Protocol):
+    """The layer viewer (widgets/layer_viewer.py)."""
+
+    @property
+    def layerChanged(self) -> SignalInstance: ...
+
+    @property
+    def refreshRequested(self) -> SignalInstance: ...
+
+    @property
+    def displayChanged(self) -> SignalInstance: ...
+
+    def set_layers(self, names: list[str], current: str = "") -> None: ...
+
+    def layer(self) -> str: ...
+
+    def set_channel_count(self, count: int) -> None: ...
+
+    def options(self) -> tuple[str, tuple[int, ...], str]: ...
+
+    def show_image(self, rgb8: np.ndarray) -> None: ...
+
+    def clear(self) -> None: ...
+
+    def set_message(self, text: str) -> None: ...

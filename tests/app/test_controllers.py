@@ -209,3 +209,91 @@ def test_foveation_controller_idles_while_its_dock_is_hidden(qtbot: Any, g: Any)
     dock.visibilityChanged.emit(True)  # shown: the render comes
     qtbot.waitUntil(lambda: bool(panel.results), timeout=WAIT)
     assert panel.results[-1][0].shape == (16, 16, 3)
+
+
+class FakeModelEvents(QObject):
+    modelChanged = Signal(dict)
+
+    def __init__(self, info: dict[str, Any] | None) -> None:
+        super().__init__()
+        self.info = info
+
+
+class FakeFollowingView(FakeView):
+    def __init__(self, service: RenderService, request: RenderRequest) -> None:
+        super().__init__(service, request)
+        self.matches = True
+
+    def frame_matches_view(self) -> bool:
+        return self.matches
+
+
+class FakeLayerPanel(FakeStatusPanel):
+    layerChanged = Signal(str)
+    refreshRequested = Signal()
+    displayChanged = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: list[str] = []
+        self.current = ""
+        self.channels = 0
+        self.images: list[np.ndarray] = []
+        self.mode: tuple[str, tuple[int, ...], str] = ("rgb", (0, 1, 2), "channel")
+
+    def set_layers(self, names: list[str], current: str = "") -> None:
+        self.names, self.current = list(names), current
+
+    def layer(self) -> str:
+        return self.current
+
+    def set_channel_count(self, count: int) -> None:
+        self.channels = count
+
+    def options(self) -> tuple[str, tuple[int, ...], str]:
+        return self.mode
+
+    def show_image(self, rgb8: np.ndarray) -> None:
+        self.images.append(rgb8)
+
+    def clear(self) -> None:
+        self.images.clear()
+
+
+def test_layer_controller_lists_layers_and_shows_the_views_activations(qtbot: Any, g: Any) -> None:
+    from app.controllers.layer import LayerController, compose, layer_size
+    from engine.analysis_jobs import run_analysis
+    from engine.types import LayerRequest
+
+    style = StyleSpec(anchors=(Anchor(seed=2),))
+    request = RenderRequest(style, Camera(zoom=0.7), (320, 200))
+    panel, models = FakeLayerPanel(), FakeModelEvents(g.info)
+    service = RenderService(sync=True, generator=g)
+    c = LayerController(panel, FakeDock(), FakeFollowingView(service, request), models)
+    models.modelChanged.emit(g.info)  # a model arrives: its layer names, then the default layer of the view
+    qtbot.waitUntil(lambda: bool(panel.images), timeout=WAIT)
+    assert panel.names == g.activation_layers()
+    assert panel.current == next(n for n in panel.names if n not in ("lff", "emb"))  # the first style layer
+    ref = run_analysis(g, LayerRequest(style, request.camera, layer_size(request.size), panel.current))
+    assert ref.shape[1:] == (100, 160) and np.array_equal(c.acts, ref) and panel.channels == ref.shape[0]
+    assert np.array_equal(panel.images[-1], compose(ref, *panel.mode))
+    assert panel.messages[-1].startswith(f"{panel.current}: {ref.shape[0]} channels at 160 × 100 px")
+    panel.mode = ("grey", (1,), "symmetric")  # display options change: the same activations, shown again
+    panel.displayChanged.emit()
+    assert np.array_equal(panel.images[-1], compose(ref, "grey", (1,), "symmetric"))
+
+
+def test_layer_controller_says_when_a_family_has_no_layers(qtbot: Any, g: Any) -> None:
+    from app.controllers.layer import LayerController
+
+    panel, models = FakeLayerPanel(), FakeModelEvents(g.info)
+    service = RenderService(sync=True, generator=g)
+    LayerController(panel, FakeDock(), FakeFollowingView(service, RenderRequest(StyleSpec(), Camera(), (8, 8))),
+                    models)
+    g.activation_layers, saved = (lambda: []), g.activation_layers  # a family without the hook
+    try:
+        models.modelChanged.emit(g.info)
+        qtbot.waitUntil(lambda: "not supported" in (panel.messages[-1] if panel.messages else ""), timeout=WAIT)
+    finally:
+        del g.activation_layers
+    assert panel.names == [] and not panel.images and saved() == g.activation_layers()
