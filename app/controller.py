@@ -80,7 +80,8 @@ class Controller(QObject):
                                      self.view, self.models, parent=self)
         self.foveation = FoveationController(tools.foveation_panel, tools.foveation_dock, window.canvas, self.view,
                                              self.models, parent=self)
-        self.panorama = PanoramaController(window, self.view, self.models, self.exports)
+        self.panorama = PanoramaController(tools.panorama_panel, tools.panorama_dock, window, self.view, self.models,
+                                           self.exports, parent=self)
         # style mixing and painting (issue #6)
         self.mixing = MixingController(window, self.store, self.client)
         self.paint = PaintController(window, self.store, self.view, self.models, self.dialogs)

@@ -13,11 +13,10 @@ from engine.coords import periodic_strip
 from engine.types import Camera, PanoramaRequest, RenderRequest
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QDockWidget
+
     from app.bridge.analysis_jobs import PanoramaReport
-    from app.controllers.export import ExportController
-    from app.controllers.model import ModelController
-    from app.controllers.view import ViewController
-    from app.shell.main_window import MainWindow
+    from app.controllers.views import DockHost, ExportOpener, ModelFacts, PanoramaPanel, RenderSource
     from engine.service import JobResult
     from engine.types import Frame
 
@@ -32,14 +31,21 @@ def strip_size(width: int, turn: float) -> tuple[int, int]:
 
 
 class PanoramaController(QObject):
-    """Renders the cylinder strip of the current view in the panorama dock; Export uses the export dialog."""
+    """Renders the cylinder strip of the current view in the panorama dock; Export uses the export dialog.
 
-    def __init__(self, window: MainWindow, view: ViewController, models: ModelController,
-                 exports: ExportController) -> None:
-        super().__init__(window)
-        self.window, self.view, self.models, self.exports = window, view, models, exports
-        tools = window.tools
-        self.panel, self.dock = tools.panorama_panel, tools.panorama_dock
+    Parameters
+    ----------
+    panel, dock, host
+        The strip panel, its dock and the window that sizes the dock.
+    view, models, exports
+        The current view, the model's facts (its period) and the export dialog's opener.
+    """
+
+    def __init__(self, panel: PanoramaPanel, dock: QDockWidget, host: DockHost, view: RenderSource,
+                 models: ModelFacts, exports: ExportOpener, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.view, self.models, self.exports = view, models, exports
+        self.panel, self.dock, self.host = panel, dock, host
         self.runner = JobRunner(view.client.service, self)
         self.report: PanoramaReport | None = None
         self._fitted: tuple[int, int] | None = None  # (strip aspect key, dock width) the dock was sized for
@@ -57,7 +63,7 @@ class PanoramaController(QObject):
             self.dock.show()
             self.dock.raise_()
             self._timer.start()
-            self.window.resizeDocks([self.dock], [DOCK_HEIGHT], Qt.Orientation.Vertical)
+            self.host.resizeDocks([self.dock], [DOCK_HEIGHT], Qt.Orientation.Vertical)
         else:
             self.dock.hide()
 
@@ -107,14 +113,14 @@ class PanoramaController(QObject):
         if need <= 0:
             return
         self._fitted = key
-        limit = int(MAX_DOCK_SHARE * self.window.height())
+        limit = int(MAX_DOCK_SHARE * self.host.height())
         chrome = max(0, self.dock.height() - self.panel.height())  # title bar and margins
-        self.window.resizeDocks([self.dock], [min(need + chrome, limit)], Qt.Orientation.Vertical)
+        self.host.resizeDocks([self.dock], [min(need + chrome, limit)], Qt.Orientation.Vertical)
 
     def _on_dock_visibility_changed(self, visible: bool) -> None:
         if visible:
             if not self.dock.isFloating() and self.report is None and not 200 <= self.dock.height() <= 340:
-                self.window.resizeDocks([self.dock], [DOCK_HEIGHT], Qt.Orientation.Vertical)
+                self.host.resizeDocks([self.dock], [DOCK_HEIGHT], Qt.Orientation.Vertical)
             self._fitted = None
             self._timer.start()
 

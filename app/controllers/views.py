@@ -6,11 +6,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     import numpy as np
-    from PySide6.QtCore import SignalInstance
+    from PySide6.QtCore import Qt, SignalInstance
+    from PySide6.QtWidgets import QDockWidget
 
     from engine.service import RenderService
     from engine.types import RenderRequest
+    from widgets.panorama_panel import StripSettings
 
 
 class Action(Protocol):
@@ -146,3 +150,42 @@ class LayerPanel(Protocol):
     def clear(self) -> None: ...
 
     def set_message(self, text: str) -> None: ...
+
+
+class DockHost(Protocol):
+    """The window the docks live in, for sizing a dock (QMainWindow)."""
+
+    def resizeDocks(self, docks: Sequence[QDockWidget], sizes: Sequence[int], orientation: Qt.Orientation) -> None:
+        ...
+
+    def height(self) -> int: ...
+
+
+class ExportOpener(Protocol):
+    """Opens File → Export Image for a request (the export controller)."""
+
+    def open_dialog(self, request: RenderRequest | None = None) -> None: ...
+
+
+class PanoramaPanel(Protocol):
+    """The panorama strip panel (widgets/panorama_panel.py)."""
+
+    @property
+    def settingsChanged(self) -> SignalInstance: ...
+
+    @property
+    def exportRequested(self) -> SignalInstance: ...
+
+    def set_period(self, period: float | None) -> None: ...
+
+    def period(self) -> float | None: ...
+
+    def settings(self) -> StripSettings: ...
+
+    def show_strip(self, image: np.ndarray, text: str) -> None: ...
+
+    def set_message(self, text: str) -> None: ...
+
+    def height_to_fill_width(self) -> int: ...
+
+    def height(self) -> int: ...

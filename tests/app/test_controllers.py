@@ -297,3 +297,92 @@ def test_layer_controller_says_when_a_family_has_no_layers(qtbot: Any, g: Any) -
     finally:
         del g.activation_layers
     assert panel.names == [] and not panel.images and saved() == g.activation_layers()
+
+
+class FakeStripDock(FakeDock):
+    def isFloating(self) -> bool:
+        return False
+
+    def width(self) -> int:
+        return 400
+
+    def height(self) -> int:
+        return 250
+
+
+class FakeHost:
+    def __init__(self) -> None:
+        self.resized: list[tuple[list[Any], list[int]]] = []
+
+    def resizeDocks(self, docks: list[Any], sizes: list[int], orientation: Any) -> None:
+        self.resized.append((list(docks), list(sizes)))
+
+    def height(self) -> int:
+        return 900
+
+
+class FakePanoramaPanel(QObject):
+    settingsChanged = Signal()
+    exportRequested = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        from widgets.panorama_panel import StripSettings
+
+        self.strip = StripSettings(width=96, turn=4.0, yaw=30.0, blend=0.25)
+        self.periods: list[float | None] = []
+        self.strips: list[tuple[np.ndarray, str]] = []
+        self.messages: list[str] = []
+
+    def set_period(self, period: float | None) -> None:
+        self.periods.append(period)
+
+    def period(self) -> float | None:
+        return self.periods[-1] if self.periods else None
+
+    def settings(self) -> Any:
+        return self.strip
+
+    def show_strip(self, image: np.ndarray, text: str) -> None:
+        self.strips.append((image, text))
+
+    def set_message(self, text: str) -> None:
+        self.messages.append(text)
+
+    def height_to_fill_width(self) -> int:
+        return 60
+
+    def height(self) -> int:
+        return 230
+
+
+class FakeExports:
+    def __init__(self) -> None:
+        self.opened: list[RenderRequest | None] = []
+
+    def open_dialog(self, request: RenderRequest | None = None) -> None:
+        self.opened.append(request)
+
+
+def test_panorama_controller_renders_the_strip_and_exports_it(qtbot: Any, g: Any) -> None:
+    from app.controllers.panorama import PanoramaController
+    from engine.panorama import seam_stats
+    from engine.renderer import render_camera, to_uint8
+
+    style = StyleSpec(anchors=(Anchor(seed=4),))
+    view_req = RenderRequest(style, Camera(center=(0.3, 0.1), zoom=0.9), (64, 64))
+    panel, dock, host, exports = FakePanoramaPanel(), FakeStripDock(), FakeHost(), FakeExports()
+    service = RenderService(sync=True, generator=g)
+    c = PanoramaController(panel, dock, host, FakeView(service, view_req), FakeModels(g.info), exports)
+    panel.settingsChanged.emit()  # the panel's width / turn / yaw / blend changed: the strip renders
+    qtbot.waitUntil(lambda: bool(panel.strips), timeout=WAIT)
+    strip = c.request()
+    assert strip.camera == Camera(center=(0.3, 0.1), zoom=0.9, rotation=30.0, projection="cylinder", blend=0.25)
+    assert strip.size == (96, 25) and panel.periods == [None]  # a plane-trained model: cross-faded wrap
+    rgb = render_camera(g, style, strip.camera, strip.size)[0]
+    image, text = panel.strips[-1]
+    assert np.array_equal(image, to_uint8(rgb)) and f"{seam_stats(rgb).seam:.4f}" in text
+    assert host.resized and host.resized[-1][0] == [dock] and host.resized[-1][1][0] == 60 + (250 - 230)
+    panel.exportRequested.emit()  # Export… opens the export dialog on the strip's own request
+    assert exports.opened[-1] is not None and exports.opened[-1].camera == strip.camera
+    assert exports.opened[-1].size == strip.size
