@@ -73,7 +73,9 @@ class Controller(QObject):
         self.exports = ExportController(window, self.view, self.models, self.dialogs)
         self.keyframes = KeyframeController(window, self.store, self.view, self.models, self.sessions,
                                             self.exports, self.dialogs)
-        self.spectrum = SpectrumController(window, self.view, self.models, self.dialogs)
+        self.spectrum = SpectrumController(tools.spectrum_panel, tools.spectrum_dock, tools.acts.spectrum,
+                                           lambda: tools.show_dock(tools.spectrum_dock), self.view, self.models,
+                                           self.dialogs, window, parent=self)
         self.analysis = AnalysisController(window, self.store, self.view, self.models)
         self.layers = LayerController(tools.layer_viewer, tools.layer_dock, self.view, self.models, parent=self)
         self.superres = SrController(tools.sr_panel, tools.acts.sr_compare, lambda: tools.show_dock(tools.sr_dock),

@@ -13,11 +13,11 @@ from app.bridge.job_runner import JobRunner
 from engine.types import SpectrumRequest
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from app.bridge.analysis_jobs import SpectrumResult
-    from app.controllers.model import ModelController
-    from app.controllers.view import ViewController
+    from app.controllers.views import Action, Dock, FollowingView, ModelFacts, SpectrumPanel, StatusLine
     from app.shell.dialogs import Dialogs
-    from app.shell.main_window import MainWindow
     from engine.service import JobResult
     from engine.types import Frame, RenderRequest
 
@@ -27,13 +27,24 @@ PNG_FILTER = "PNG images (*.png)"
 
 
 class SpectrumController(QObject):
-    """Runs spectra of the current view on the engine thread and shows them in the spectrum panel."""
+    """Runs spectra of the current view on the engine thread and shows them in the spectrum panel.
 
-    def __init__(self, window: MainWindow, view: ViewController, models: ModelController, dialogs: Dialogs) -> None:
-        super().__init__(window)
-        self.window, self.view, self.models, self.dialogs = window, view, models, dialogs
-        self.panel = window.tools.spectrum_panel
-        self.dock = window.tools.spectrum_dock
+    Parameters
+    ----------
+    panel, dock, action, show_dock
+        The spectrum panel, its dock, Analysis → Spectrum and how to bring the dock up.
+    view, models
+        The current view (following it while the dock is shown) and the loaded model's facts.
+    dialogs, status
+        File pickers / message boxes, and the window's status line.
+    """
+
+    def __init__(self, panel: SpectrumPanel, dock: Dock, action: Action, show_dock: Callable[[], None],
+                 view: FollowingView, models: ModelFacts, dialogs: Dialogs, status: StatusLine,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.view, self.models, self.dialogs, self.status = view, models, dialogs, status
+        self.panel, self.dock, self._show_dock = panel, dock, show_dock
         self.runner = JobRunner(view.client.service, self)
         self.result: SpectrumResult | None = None
         self.follow = False
@@ -55,11 +66,11 @@ class SpectrumController(QObject):
         self.runner.progressChanged.connect(lambda f, _eta: p.set_busy(True, f))
         view.client.frameReady.connect(self._on_frame_ready)
         self.dock.visibilityChanged.connect(self._on_dock_visibility_changed)
-        window.tools.acts.spectrum.triggered.connect(self.show_and_refresh)
+        action.triggered.connect(self.show_and_refresh)
         p.set_message("Update computes the spectrum of the current view; Average runs seeds 0…N−1.")
 
     def show_and_refresh(self) -> None:
-        self.window.tools.show_dock(self.dock)
+        self._show_dock()
         self.refresh()
 
     def set_follow(self, on: bool) -> None:
@@ -157,7 +168,7 @@ class SpectrumController(QObject):
         except OSError as e:
             self.dialogs.message("Cannot save CSV", f"{path}: {e.strerror or e}", error=True)
             return False
-        self.window.show_status(f"Saved {os.path.basename(path)}")
+        self.status.show_status(f"Saved {os.path.basename(path)}")
         return True
 
     def save_plot(self, path: str = "") -> bool:
@@ -170,5 +181,5 @@ class SpectrumController(QObject):
         if not self.panel.plot_image().save(path, "PNG"):  # type: ignore[call-overload]
             self.dialogs.message("Cannot save plot", f"{path}: could not write the file", error=True)
             return False
-        self.window.show_status(f"Saved {os.path.basename(path)}")
+        self.status.show_status(f"Saved {os.path.basename(path)}")
         return True

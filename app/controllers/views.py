@@ -10,6 +10,7 @@ if TYPE_CHECKING:
 
     import numpy as np
     from PySide6.QtCore import Qt, SignalInstance
+    from PySide6.QtGui import QImage
     from PySide6.QtWidgets import QDockWidget
 
     from engine.service import RenderService
@@ -189,3 +190,43 @@ class PanoramaPanel(Protocol):
     def height_to_fill_width(self) -> int: ...
 
     def height(self) -> int: ...
+
+
+class StatusLine(Protocol):
+    """The window's status bar message (MainWindow.show_status)."""
+
+    def show_status(self, text: str, error: bool = False, timeout_ms: int = 8000) -> None: ...
+
+
+class SpectrumPanel(StatusPanel, Protocol):
+    """The spectrum dock's panel (widgets/spectrum_dock.py)."""
+
+    @property
+    def refreshRequested(self) -> SignalInstance: ...
+
+    @property
+    def followToggled(self) -> SignalInstance: ...
+
+    @property
+    def averageRequested(self) -> SignalInstance: ...
+
+    @property
+    def cancelRequested(self) -> SignalInstance: ...
+
+    @property
+    def overlaysChanged(self) -> SignalInstance: ...
+
+    @property
+    def saveCsvRequested(self) -> SignalInstance: ...
+
+    @property
+    def savePlotRequested(self) -> SignalInstance: ...
+
+    def show_spectrum(self, log_magnitude: np.ndarray, freqs: np.ndarray, profile: np.ndarray,
+                      overlays: dict[str, np.ndarray], label: str) -> None: ...
+
+    def set_follow(self, on: bool) -> None: ...
+
+    def set_overlays(self, methods: tuple[str, ...]) -> None: ...
+
+    def plot_image(self) -> QImage: ...

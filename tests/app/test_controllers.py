@@ -386,3 +386,86 @@ def test_panorama_controller_renders_the_strip_and_exports_it(qtbot: Any, g: Any
     panel.exportRequested.emit()  # Export… opens the export dialog on the strip's own request
     assert exports.opened[-1] is not None and exports.opened[-1].camera == strip.camera
     assert exports.opened[-1].size == strip.size
+
+
+class FakeSpectrumPanel(FakeStatusPanel):
+    refreshRequested = Signal()
+    followToggled = Signal(bool)
+    averageRequested = Signal(int)
+    overlaysChanged = Signal(tuple)
+    saveCsvRequested = Signal()
+    savePlotRequested = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.shown: list[tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray], str]] = []
+        self.follow: list[bool] = []
+        self.overlays: list[tuple[str, ...]] = []
+
+    def show_spectrum(self, log_magnitude: np.ndarray, freqs: np.ndarray, profile: np.ndarray,
+                      overlays: dict[str, np.ndarray], label: str) -> None:
+        self.shown.append((log_magnitude, freqs, profile, overlays, label))
+
+    def set_follow(self, on: bool) -> None:
+        self.follow.append(on)
+
+    def set_overlays(self, methods: tuple[str, ...]) -> None:
+        self.overlays.append(methods)
+
+    def plot_image(self) -> Any:
+        from PySide6.QtGui import QImage
+
+        return QImage(4, 4, QImage.Format.Format_RGB32)
+
+
+class FakeStatus:
+    def __init__(self) -> None:
+        self.shown: list[str] = []
+
+    def show_status(self, text: str, error: bool = False, timeout_ms: int = 8000) -> None:
+        self.shown.append(text)
+
+
+def test_spectrum_controller_shows_the_views_and_the_seed_mean_spectrum(qtbot: Any, g: Any, tmp_path: Path) -> None:
+    from app.controllers.spectrum import SpectrumController
+    from engine.analysis_jobs import run_spectrum
+    from engine.types import SpectrumRequest
+
+    style = StyleSpec(anchors=(Anchor(seed=6),))
+    request = RenderRequest(style, Camera(zoom=2.5), (64, 64))
+    panel, action, docks, status = FakeSpectrumPanel(), FakeAction(), [], FakeStatus()
+    service = RenderService(sync=True, generator=g)
+    c = SpectrumController(panel, FakeDock(), action, lambda: docks.append("spectrum"),
+                           FakeFollowingView(service, request), FakeModels(g.info), None, status)  # type: ignore[arg-type]
+    panel.overlaysChanged.emit(("bicubic",))  # nothing shown yet: remembered, no job
+    assert c.overlays == ("bicubic",) and panel.overlays == [("bicubic",)] and not panel.busy
+    action.triggered.emit()  # Analysis → Spectrum: the dock comes up with the view's spectrum (and its overlay)
+    qtbot.waitUntil(lambda: bool(panel.shown), timeout=WAIT)
+    ref = run_spectrum(g, SpectrumRequest(style, request.camera, request.size, None, ("bicubic",)))
+    mag, freqs, prof, overlays, label = panel.shown[-1]
+    assert docks == ["spectrum"] and label == "view (64 × 64)"
+    assert np.array_equal(mag, ref.log_magnitude) and np.array_equal(prof, ref.profile)
+    assert set(overlays) == {"bicubic"} and np.array_equal(overlays["bicubic"], ref.overlays["bicubic"])
+    assert panel.messages[-1].startswith(f"Density {ref.density:.2f}× native. Overlays: a ")
+    panel.averageRequested.emit(2)  # Average: seeds 0..1 of the view
+    qtbot.waitUntil(lambda: panel.shown[-1][4].startswith("mean of seeds 0–1"), timeout=WAIT)
+    mean = run_spectrum(g, SpectrumRequest(style, request.camera, request.size, 2, ("bicubic",)))
+    assert np.array_equal(panel.shown[-1][2], mean.profile)
+    out = tmp_path / "profile.csv"
+    assert c.save_csv(str(out)) and status.shown[-1] == "Saved profile.csv"
+    rows = out.read_text().splitlines()
+    assert rows[0] == "frequency_cycles_per_pixel,mean_power,bicubic_from_native_power" and len(rows) == 1 + len(
+        mean.freqs)
+
+
+def test_spectrum_controller_without_a_model_or_a_result(qtbot: Any) -> None:
+    from app.controllers.spectrum import SpectrumController
+
+    panel = FakeSpectrumPanel()
+    service = RenderService(sync=True)
+    c = SpectrumController(panel, FakeDock(), FakeAction(), lambda: None,
+                           FakeFollowingView(service, RenderRequest(StyleSpec(), Camera(), (8, 8))), FakeModels(None),
+                           None, FakeStatus())  # type: ignore[arg-type]
+    panel.refreshRequested.emit()
+    assert panel.messages[-1] == "No model loaded." and not panel.shown
+    assert not c.save_csv("unused.csv") and panel.messages[-1].startswith("Nothing to save yet")
