@@ -76,7 +76,10 @@ class Controller(QObject):
         self.spectrum = SpectrumController(tools.spectrum_panel, tools.spectrum_dock, tools.acts.spectrum,
                                            lambda: tools.show_dock(tools.spectrum_dock), self.view, self.models,
                                            self.dialogs, window, parent=self)
-        self.analysis = AnalysisController(window, self.store, self.view, self.models)
+        self.analysis = AnalysisController(tools.pca_panel, tools.pca_dock, tools.ablation_panel,
+                                           tools.consistency_panel, tools.acts.consistency,
+                                           lambda: tools.show_dock(tools.analysis_dock), self.store, self.view,
+                                           self.models, parent=self)
         self.layers = LayerController(tools.layer_viewer, tools.layer_dock, self.view, self.models, parent=self)
         self.superres = SrController(tools.sr_panel, tools.acts.sr_compare, lambda: tools.show_dock(tools.sr_dock),
                                      self.view, self.models, parent=self)

@@ -13,34 +13,54 @@ from app.bridge.job_runner import JobRunner
 from engine.types import ConsistencyRequest, PCARequest
 
 if TYPE_CHECKING:
-    from app.controllers.model import ModelController
-    from app.controllers.view import ViewController
-    from app.shell.main_window import MainWindow
+    from collections.abc import Callable
+
+    from app.controllers.views import (
+        AblationPanel,
+        Action,
+        ConsistencyPanel,
+        Dock,
+        ModelEvents,
+        PCAPanel,
+        RenderSource,
+    )
     from app.state.view_state import ViewState, ViewStore
     from engine.service import JobResult
 
 
 class AnalysisController(QObject):
-    """Wires the PCA panel, the ablation checkboxes and the scale-consistency panel."""
+    """Wires the PCA panel, the ablation checkboxes and the scale-consistency panel.
 
-    def __init__(self, window: MainWindow, store: ViewStore, view: ViewController, models: ModelController) -> None:
-        super().__init__(window)
-        self.window, self.store, self.view, self.models = window, store, view, models
-        tools = window.tools
-        self.pca_panel, self.ablation_panel = tools.pca_panel, tools.ablation_panel
-        self.consistency_panel = tools.consistency_panel
+    Parameters
+    ----------
+    pca_panel, pca_dock, ablation_panel, consistency_panel
+        The views it drives (the PCA refreshes when its dock is shown).
+    consistency_action, show_consistency
+        Analysis → Scale Consistency and how to bring its dock up.
+    store, view, models
+        The view state (ablations live in it), the render source (its engine service) and the model events.
+    """
+
+    def __init__(self, pca_panel: PCAPanel, pca_dock: Dock, ablation_panel: AblationPanel,
+                 consistency_panel: ConsistencyPanel, consistency_action: Action,
+                 show_consistency: Callable[[], None], store: ViewStore, view: RenderSource, models: ModelEvents,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.store, self.view, self.models = store, view, models
+        self.pca_panel, self.pca_dock, self.ablation_panel = pca_panel, pca_dock, ablation_panel
+        self.consistency_panel, self._show_consistency = consistency_panel, show_consistency
         self.pca: PCAReport | None = None
         self._pca_runner = JobRunner(view.client.service, self)
         self._consistency_runner = JobRunner(view.client.service, self)
         self.pca_panel.refreshRequested.connect(self.refresh_pca)
         self.pca_panel.embeddingChanged.connect(self._show_embedding)
-        tools.pca_dock.visibilityChanged.connect(self._on_pca_dock_visibility)
+        pca_dock.visibilityChanged.connect(self._on_pca_dock_visibility)
         self.ablation_panel.ablationChanged.connect(self.set_ablate)
         c = self.consistency_panel
         c.runRequested.connect(self.run_consistency)
         c.cancelRequested.connect(self._consistency_runner.cancel)
         self._consistency_runner.progressChanged.connect(lambda f, _eta: c.set_busy(True, f))
-        tools.acts.consistency.triggered.connect(self._on_consistency_action)
+        consistency_action.triggered.connect(self._on_consistency_action)
         store.changed.connect(self._on_store_changed)
         models.modelChanged.connect(self._on_model_changed)
         self.ablation_panel.set_available((), "")
@@ -58,7 +78,7 @@ class AnalysisController(QObject):
         self.pca_panel.clear()
         self.pca_panel.set_embeddings([])
         self.consistency_panel.set_rows([])
-        if self.window.tools.pca_dock.isVisible():
+        if self.pca_dock.isVisible():
             self.refresh_pca()
 
     # ------------------------------------------------------------------ ablations
@@ -113,7 +133,7 @@ class AnalysisController(QObject):
 
     # ------------------------------------------------------------------ scale consistency
     def _on_consistency_action(self) -> None:
-        self.window.tools.show_dock(self.window.tools.analysis_dock)
+        self._show_consistency()
 
     def run_consistency(self, scales: tuple[int, ...], seeds: int) -> None:
         if self.models.info is None:

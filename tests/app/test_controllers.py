@@ -469,3 +469,104 @@ def test_spectrum_controller_without_a_model_or_a_result(qtbot: Any) -> None:
     panel.refreshRequested.emit()
     assert panel.messages[-1] == "No model loaded." and not panel.shown
     assert not c.save_csv("unused.csv") and panel.messages[-1].startswith("Nothing to save yet")
+
+
+class FakePCAPanel(QObject):
+    refreshRequested = Signal()
+    embeddingChanged = Signal(str)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: list[str] = []
+        self.selected = ""
+        self.shown: list[tuple[np.ndarray, np.ndarray]] = []
+        self.messages: list[str] = []
+
+    def set_embeddings(self, names: list[str], current: str = "") -> None:
+        self.names, self.selected = list(names), current
+
+    def current(self) -> str:
+        return self.selected
+
+    def show_pca(self, rgb8: np.ndarray, explained: np.ndarray) -> None:
+        self.shown.append((rgb8, explained))
+
+    def clear(self) -> None:
+        self.shown.clear()
+
+    def set_message(self, text: str) -> None:
+        self.messages.append(text)
+
+
+class FakeAblationPanel(QObject):
+    ablationChanged = Signal(tuple)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.available: list[tuple[tuple[str, ...], str]] = []
+        self.checked: list[tuple[str, ...]] = []
+
+    def set_available(self, available: tuple[str, ...], family: str) -> None:
+        self.available.append((available, family))
+
+    def set_ablate(self, ablate: tuple[str, ...]) -> None:
+        self.checked.append(ablate)
+
+
+class FakeConsistencyPanel(FakeStatusPanel):
+    runRequested = Signal(tuple, int)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[list[dict[str, Any]]] = []
+
+    def set_rows(self, rows: list[dict[str, Any]]) -> None:
+        self.rows.append(rows)
+
+
+def _analysis(g: Any, pca_visible: bool = True) -> tuple[Any, ...]:
+    from app.controllers.analysis import AnalysisController
+    from app.state.view_state import ViewStore
+
+    pca, ablation, consistency = FakePCAPanel(), FakeAblationPanel(), FakeConsistencyPanel()
+    models, store, docks, action = FakeModelEvents(g.info), ViewStore(), [], FakeAction()
+    service = RenderService(sync=True, generator=g)
+    c = AnalysisController(pca, FakeDock(pca_visible), ablation, consistency, action,
+                           lambda: docks.append("consistency"), store,
+                           FakeView(service, RenderRequest(StyleSpec(), Camera(), (8, 8))), models)
+    return c, pca, ablation, consistency, models, store, docks, action
+
+
+def test_analysis_controller_pca_and_ablations_follow_the_model(qtbot: Any, g: Any) -> None:
+    import dataclasses
+
+    from app.bridge.analysis_jobs import PCAReport
+    from engine.analysis import embedding_pca
+
+    c, pca, ablation, _cons, models, store, _docks, _action = _analysis(g)
+    store.replace(dataclasses.replace(store.state, ablate=("embedding", "nothing-here")))
+    models.modelChanged.emit(g.info)  # the model's ablations offered; a toggle it lacks is dropped; PCA runs
+    assert ablation.available[-1] == (tuple(g.info["ablations"]), g.family)
+    assert store.state.ablate == ("embedding",)
+    qtbot.waitUntil(lambda: bool(pca.shown), timeout=WAIT)
+    name, emb = next(iter(g.coordinate_embeddings().items()))
+    ref = embedding_pca(emb.detach().numpy())
+    assert pca.names == list(g.coordinate_embeddings()) and pca.selected == name
+    assert np.array_equal(pca.shown[-1][0], PCAReport.rgb8(ref)) and np.array_equal(pca.shown[-1][1], ref.explained)
+    ablation.ablationChanged.emit(("fourier", "bogus"))  # a checkbox: into the view state (one undo step)
+    assert store.state.ablate == ("fourier",) and ablation.checked[-1] == ("fourier",)
+    store.undo_stack.undo()
+    assert store.state.ablate == ("embedding",) and ablation.checked[-1] == ("embedding",)
+
+
+def test_analysis_controller_runs_scale_consistency(qtbot: Any, g: Any) -> None:
+    from engine.analysis import consistency_per_seed
+
+    _c, _pca, _abl, cons, _models, _store, docks, action = _analysis(g, pca_visible=False)
+    action.triggered.emit()  # Analysis → Scale Consistency brings its dock up
+    assert docks == ["consistency"]
+    cons.runRequested.emit((2,), 2)
+    qtbot.waitUntil(lambda: bool(cons.rows), timeout=WAIT)
+    mean = consistency_per_seed(g, range(2), (2,)).mean(0)
+    assert cons.rows[-1] == [{"scale": 2, "psnr": float(mean[0, 0]), "ssim": float(mean[0, 1])}]
+    assert cons.busy[0] == (True, 0.0) and cons.busy[-1][0] is False and "2 seeds" in cons.messages[-1]
