@@ -88,7 +88,7 @@ class Controller(QObject):
         self.panorama = PanoramaController(tools.panorama_panel, tools.panorama_dock, window, self.view, self.models,
                                            self.exports, parent=self)
         # style mixing and painting (issue #6)
-        self.mixing = MixingController(window, self.store, self.client)
+        self.mixing = MixingController(window.mixing_table, window, self.store, self.client, parent=self)
         self.paint = PaintController(window, self.store, self.view, self.models, self.dialogs)
         self._closed = False
         self.log_file: Path | None = None  # set by app.bootstrap (the About box names it)

@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject
 
 if TYPE_CHECKING:
-    from app.bridge.render_client import RenderClient
-    from app.shell.main_window import MainWindow
+    from app.controllers.views import LoadEvents, MixingPanel, StatusLine
     from app.state.view_state import ViewState, ViewStore
     from engine.service import LoadResult
 
@@ -33,14 +32,16 @@ class MixingController(QObject):
 
     Parameters
     ----------
-    window, store, client
-        The main window (views), the view-state store, the render client (layer names arrive with a load).
+    panel, status
+        The mixing table and the window's status line (refused edits say why there).
+    store, client
+        The view-state store, and the render client (layer names arrive with a load).
     """
 
-    def __init__(self, window: MainWindow, store: ViewStore, client: RenderClient) -> None:
-        super().__init__(window)
-        self.window, self.store = window, store
-        self.panel = window.mixing_table
+    def __init__(self, panel: MixingPanel, status: StatusLine, store: ViewStore, client: LoadEvents,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.store, self.status, self.panel = store, status, panel
         self.layer_names: list[str] = []
         self._gesture: int | None = None
         self._gesture_count = 0
@@ -91,7 +92,7 @@ class MixingController(QObject):
         rows = self.rows()
         for r, c, v in edits:
             if not math.isfinite(v):
-                self.window.show_status("Mixing table: weights must be numbers (NaN refused)", error=True)
+                self.status.show_status("Mixing table: weights must be numbers (NaN refused)", error=True)
                 self._show(self.state)
                 return
             if 0 <= r < len(rows) and 0 <= c < len(rows[r]):
@@ -132,7 +133,7 @@ class MixingController(QObject):
         table = self.state.layer_table
         if table is not None and self.num_layers and len(table) != self.num_layers:
             self.store.replace(dataclasses.replace(self.state, layer_table=None))
-            self.window.show_status(f"The mixing table had {len(table)} layers, this model has "
+            self.status.show_status(f"The mixing table had {len(table)} layers, this model has "
                                     f"{self.num_layers}: back to the blend sliders", error=True)
 
     def _on_store_changed(self, old: ViewState, new: ViewState) -> None:

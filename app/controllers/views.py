@@ -273,3 +273,35 @@ class ConsistencyPanel(StatusPanel, Protocol):
     def cancelRequested(self) -> SignalInstance: ...
 
     def set_rows(self, rows: list[dict[str, Any]]) -> None: ...
+
+
+class LoadEvents(Protocol):
+    """The render client's signal of a finished model load (`engine.service.LoadResult`)."""
+
+    @property
+    def loadFinished(self) -> SignalInstance: ...
+
+
+class MixingPanel(Protocol):
+    """The per-layer mixing table (widgets/mixing_table.py)."""
+
+    @property
+    def enabledToggled(self) -> SignalInstance: ...
+
+    @property
+    def cellsEdited(self) -> SignalInstance: ...
+
+    @property
+    def crossoverRequested(self) -> SignalInstance: ...
+
+    @property
+    def resetRequested(self) -> SignalInstance: ...
+
+    @property
+    def editStarted(self) -> SignalInstance: ...
+
+    @property
+    def editFinished(self) -> SignalInstance: ...
+
+    def set_table(self, rows: list[list[float]], enabled: bool, row_labels: list[str],
+                  col_labels: list[str]) -> None: ...

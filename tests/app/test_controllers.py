@@ -570,3 +570,51 @@ def test_analysis_controller_runs_scale_consistency(qtbot: Any, g: Any) -> None:
     mean = consistency_per_seed(g, range(2), (2,)).mean(0)
     assert cons.rows[-1] == [{"scale": 2, "psnr": float(mean[0, 0]), "ssim": float(mean[0, 1])}]
     assert cons.busy[0] == (True, 0.0) and cons.busy[-1][0] is False and "2 seeds" in cons.messages[-1]
+
+
+class FakeMixingPanel(QObject):
+    enabledToggled = Signal(bool)
+    cellsEdited = Signal(list)
+    crossoverRequested = Signal(int, int, int)
+    resetRequested = Signal()
+    editStarted = Signal()
+    editFinished = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[tuple[list[list[float]], bool, list[str], list[str]]] = []
+
+    def set_table(self, rows: list[list[float]], enabled: bool, row_labels: list[str], col_labels: list[str]) -> None:
+        self.tables.append((rows, enabled, row_labels, col_labels))
+
+
+class FakeLoads(QObject):
+    loadFinished = Signal(object)
+
+
+def test_mixing_controller_edits_the_layer_table_of_the_view_state(qtbot: Any) -> None:
+    import dataclasses
+
+    from app.controllers.mixing import MixingController
+    from app.state.view_state import ViewStore
+    from engine.service import LoadResult
+
+    panel, status, store, loads = FakeMixingPanel(), FakeStatus(), ViewStore(), FakeLoads()
+    store.replace(dataclasses.replace(store.state, anchors=(Anchor(seed=1), Anchor(seed=2)), weights=(1.0, 0.0)))
+    c = MixingController(panel, status, store, loads)
+    panel.enabledToggled.emit(True)  # no model yet: nothing to mix, the table is just shown again
+    assert store.state.layer_table is None
+    loads.loadFinished.emit(LoadResult(1, 1, {"num_ws": 3}, ("conv", "lin", "rgb")))
+    assert c.layer_names == ["conv", "lin", "rgb"] and panel.tables[-1][2] == ["0  conv", "1  lin", "2  rgb"]
+    panel.crossoverRequested.emit(0, 1, 2)  # layers 0-1 from anchor 1, layer 2 from anchor 2
+    assert store.state.layer_table == ((1.0, 0.0), (1.0, 0.0), (0.0, 1.0))
+    assert panel.tables[-1][0] == [[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]] and panel.tables[-1][1] is True
+    panel.cellsEdited.emit([(0, 1, 1.7)])  # clamped to [0, 1]
+    assert store.state.layer_table[0] == (1.0, 1.0)  # type: ignore[index]
+    panel.cellsEdited.emit([(1, 0, float("nan"))])  # refused with a message, nothing changes
+    assert status.shown[-1].startswith("Mixing table: weights must be numbers")
+    assert store.state.layer_table[1] == (1.0, 0.0)  # type: ignore[index]
+    store.undo_stack.undo()
+    assert store.state.layer_table[0] == (1.0, 0.0)  # type: ignore[index]
+    loads.loadFinished.emit(LoadResult(2, 2, {"num_ws": 5}, tuple(f"l{i}" for i in range(5))))
+    assert store.state.layer_table is None and "had 3 layers, this model has 5" in status.shown[-1]
