@@ -45,7 +45,8 @@ class LatentController(QObject):
         self._walk: tuple[np.ndarray, np.ndarray, float] | None = None
         self._walk_id = 0
         self._walk_rng = np.random.default_rng()
-        self.browser = SeedBrowserController(window, store, client, models, self._pick_seed)
+        self.browser = SeedBrowserController(window.seed_browser, window.seed_dock, store, client, models,
+                                             self._pick_seed, parent=self)
         p, a = window.latent_panel, window.acts
         p.seedChanged.connect(self.set_seed)
         p.activeAnchorChanged.connect(self.set_active)

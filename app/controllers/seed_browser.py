@@ -13,9 +13,7 @@ from engine.types import Anchor, Camera, Frame, RenderRequest, StyleSpec
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from app.bridge.render_client import RenderClient
-    from app.controllers.model import ModelController
-    from app.shell.main_window import MainWindow
+    from app.controllers.views import Dock, JobClient, ModelEvents, SeedBrowserView
     from app.state.view_state import ViewStore
     from engine.renderer import CancelToken
 
@@ -27,13 +25,22 @@ class SeedBrowserController(QObject):
 
     Thumbnails are rendered only while the browser is visible, one engine job per seed, so interactive
     renders (which go first on the engine thread) are never stuck behind a page of thumbnails.
+
+    Parameters
+    ----------
+    browser, dock
+        The seed browser and its dock (thumbnails render only while it is shown).
+    store, client, models
+        The view state (ψ and cutoff), the render client's job side and the model events.
+    on_pick
+        Called with a picked seed.
     """
 
-    def __init__(self, window: MainWindow, store: ViewStore, client: RenderClient, models: ModelController,
-                 on_pick: Callable[[int], None]) -> None:
-        super().__init__(window)
-        self.window, self.store, self.client, self.models = window, store, client, models
-        self.browser = window.seed_browser
+    def __init__(self, browser: SeedBrowserView, dock: Dock, store: ViewStore, client: JobClient,
+                 models: ModelEvents, on_pick: Callable[[int], None], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.store, self.client, self.models = store, client, models
+        self.browser, self.dock = browser, dock
         self._tokens: list[CancelToken] = []
         self._generation = 0
         self._dirty = True
@@ -43,7 +50,7 @@ class SeedBrowserController(QObject):
         self._timer.timeout.connect(self.refresh)
         self.browser.seedPicked.connect(on_pick)
         self.browser.pageRequested.connect(self._on_page_requested)
-        window.seed_dock.visibilityChanged.connect(self._on_dock_visibility_changed)
+        dock.visibilityChanged.connect(self._on_dock_visibility_changed)
         models.modelChanged.connect(self._on_model_changed)
 
     def set_current(self, seed: int | None) -> None:
@@ -59,7 +66,7 @@ class SeedBrowserController(QObject):
             token.cancel()
         self._tokens.clear()
         self._generation += 1
-        if self.models.info is None or not self.window.seed_dock.isVisible():
+        if self.models.info is None or not self.dock.isVisible():
             self._dirty = True
             return
         self._dirty = False

@@ -6,14 +6,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     import numpy as np
     from PySide6.QtCore import Qt, SignalInstance
     from PySide6.QtGui import QImage
     from PySide6.QtWidgets import QDockWidget
 
-    from engine.service import RenderService
+    from engine.service import JobFn, JobResult, RenderService
     from engine.types import RenderRequest
     from widgets.panorama_panel import StripSettings
 
@@ -305,3 +305,34 @@ class MixingPanel(Protocol):
 
     def set_table(self, rows: list[list[float]], enabled: bool, row_labels: list[str],
                   col_labels: list[str]) -> None: ...
+
+
+class JobClient(Protocol):
+    """The render client's side for short engine jobs: the model epoch and a submit that returns a cancel token."""
+
+    @property
+    def epoch(self) -> int: ...
+
+    def submit(self, fn: JobFn, on_done: Callable[[JobResult], None]) -> Any: ...
+
+
+class SeedBrowserView(Protocol):
+    """The seed browser (widgets/seed_browser.py)."""
+
+    @property
+    def seedPicked(self) -> SignalInstance: ...
+
+    @property
+    def pageRequested(self) -> SignalInstance: ...
+
+    def seeds(self) -> list[int]: ...
+
+    def thumb_size(self) -> int: ...
+
+    def set_page(self, first: int, current: int | None) -> None: ...
+
+    def current(self) -> int | None: ...
+
+    def set_current(self, seed: int | None) -> None: ...
+
+    def set_thumbnail(self, seed: int, image: np.ndarray) -> None: ...

@@ -120,8 +120,8 @@ def test_superres_controller_reports_a_failed_job(qtbot: Any) -> None:
 
     panel = FakeSrPanel()
     service = RenderService(sync=True)  # the app thinks a model is loaded; the engine has none
-    SrController(panel, FakeAction(), lambda: None, FakeView(service, RenderRequest(StyleSpec(), Camera(), (8, 8))),
-                 FakeModels({"resolution": 32}))
+    c = SrController(panel, FakeAction(), lambda: None,  # noqa: F841  (kept alive while its job runs)
+                     FakeView(service, RenderRequest(StyleSpec(), Camera(), (8, 8))), FakeModels({"resolution": 32}))
     panel.compareRequested.emit(2)
     qtbot.waitUntil(lambda: panel.messages[-1].startswith("Compare failed"), timeout=WAIT)
     assert "no model loaded" in panel.messages[-1] and panel.busy[-1][0] is False and not panel.shown
@@ -200,8 +200,9 @@ def test_foveation_controller_idles_while_its_dock_is_hidden(qtbot: Any, g: Any)
 
     panel, dock = FakeFoveationPanel(), FakeDock(visible=False)
     service = RenderService(sync=True, generator=g)
-    FoveationController(panel, dock, FakeCanvas(), FakeView(service, RenderRequest(StyleSpec(), Camera(), (16, 16))),
-                        FakeModels(g.info))
+    c = FoveationController(panel, dock, FakeCanvas(),  # noqa: F841  (kept alive)
+                            FakeView(service, RenderRequest(StyleSpec(), Camera(), (16, 16))),
+                            FakeModels(g.info))
     panel.refreshRequested.emit()
     qtbot.wait(300)
     assert not panel.results  # nothing rendered for a hidden dock
@@ -288,8 +289,9 @@ def test_layer_controller_says_when_a_family_has_no_layers(qtbot: Any, g: Any) -
 
     panel, models = FakeLayerPanel(), FakeModelEvents(g.info)
     service = RenderService(sync=True, generator=g)
-    LayerController(panel, FakeDock(), FakeFollowingView(service, RenderRequest(StyleSpec(), Camera(), (8, 8))),
-                    models)
+    c = LayerController(panel, FakeDock(),  # noqa: F841  (kept alive)
+                        FakeFollowingView(service, RenderRequest(StyleSpec(), Camera(), (8, 8))),
+                        models)
     g.activation_layers, saved = (lambda: []), g.activation_layers  # a family without the hook
     try:
         models.modelChanged.emit(g.info)
@@ -618,3 +620,58 @@ def test_mixing_controller_edits_the_layer_table_of_the_view_state(qtbot: Any) -
     assert store.state.layer_table[0] == (1.0, 0.0)  # type: ignore[index]
     loads.loadFinished.emit(LoadResult(2, 2, {"num_ws": 5}, tuple(f"l{i}" for i in range(5))))
     assert store.state.layer_table is None and "had 3 layers, this model has 5" in status.shown[-1]
+
+
+class FakeSeedBrowser(QObject):
+    seedPicked = Signal(int)
+    pageRequested = Signal(int)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.first, self.picked, self.thumbs = 0, None, {}  # type: ignore[var-annotated]
+
+    def seeds(self) -> list[int]:
+        return list(range(self.first, self.first + 3))
+
+    def thumb_size(self) -> int:
+        return 24
+
+    def set_page(self, first: int, current: int | None) -> None:
+        self.first = first
+
+    def current(self) -> int | None:
+        return self.picked
+
+    def set_current(self, seed: int | None) -> None:
+        self.picked = seed
+
+    def set_thumbnail(self, seed: int, image: np.ndarray) -> None:
+        self.thumbs[seed] = image
+
+
+def test_seed_browser_controller_renders_the_page_while_shown(qtbot: Any, g: Any) -> None:
+    import dataclasses
+
+    from app.bridge.render_client import RenderClient
+    from app.controllers.seed_browser import SeedBrowserController
+    from app.state.view_state import ViewStore
+    from engine.renderer import render_image
+
+    browser, dock, store, models, picks = FakeSeedBrowser(), FakeDock(visible=False), ViewStore(), FakeModelEvents(
+        g.info), []
+    store.replace(dataclasses.replace(store.state, psi=0.7))
+    client = RenderClient(RenderService(sync=True, generator=g))
+    c = SeedBrowserController(browser, dock, store, client, models, picks.append)  # noqa: F841  (kept alive)
+    models.modelChanged.emit(g.info)
+    qtbot.wait(500)
+    assert not browser.thumbs  # hidden: nothing rendered
+    dock.visible = True
+    dock.visibilityChanged.emit(True)
+    qtbot.waitUntil(lambda: len(browser.thumbs) == 3, timeout=WAIT)
+    for seed in (0, 1, 2):  # each thumbnail is the engine's render of that seed at the view's truncation
+        ref = render_image(g, StyleSpec(anchors=(Anchor(seed=seed),), psi=0.7), Camera(), (24, 24))
+        assert np.array_equal(browser.thumbs[seed], ref)
+    browser.pageRequested.emit(3)  # the next page
+    qtbot.waitUntil(lambda: {3, 4, 5} <= set(browser.thumbs), timeout=WAIT)
+    browser.seedPicked.emit(4)
+    assert picks == [4]
