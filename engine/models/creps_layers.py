@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING
 import torch
 
 from engine.models.creps_ops import compose_pairs
-from engine.models.creps_render import _blend, pixel_anchors, unique_pairs
+from engine.models.creps_render import blend_styles, pixel_anchors, unique_pairs
 
 if TYPE_CHECKING:
-    from engine.models.creps import CrepsGenerator, Head, LineStyles
     from engine.models.creps_config import CrepsConfig
+    from engine.models.creps_network import CrepsNetwork, Head, LineStyles
 
 PIXEL_CHUNK = 4096  # pixels per pass (line layers keep C * 2K floats per pixel)
 
@@ -45,26 +45,27 @@ def line_layers(cfg: CrepsConfig) -> list[str]:
             if n not in HEAD_LAYERS and not n.endswith((".compose", ".feature"))]
 
 
-def layer_activations(g: CrepsGenerator, ws: torch.Tensor, grid: torch.Tensor, weights: torch.Tensor | None,
+def layer_activations(net: CrepsNetwork, ws: torch.Tensor, grid: torch.Tensor, weights: torch.Tensor | None,
                       layer: str, fourier: bool) -> torch.Tensor:
     """``layer`` at grid [H, W, 2] (frame x, y), [C, H, W]: ws [1, L, w_dim] or K anchors with weights [L, H, W, K]."""
     u, v = (grid[..., 1] + 1) * 0.5, (grid[..., 0] + 1) * 0.5  # frame (x, y) -> (row u, column v)
     h, w = u.shape
     uf, vf = u.reshape(-1), v.reshape(-1)
-    n_ws = g.num_ws
-    line = layer in line_layers(g.cfg)
+    n_ws = net.num_ws
+    line = layer in line_layers(net.cfg)
     # each pixel by the route the render gives it (creps_render.painted): (pixels, folded styles, head, groups)
     routes: list[tuple[torch.Tensor, LineStyles | None, Head, torch.Tensor | None]] = []
     if weights is None:
-        routes.append((torch.arange(h * w, device=g.device), g._line_styles(ws[:1]), g._head_fold(ws[:1, -1]), None))
+        routes.append((torch.arange(h * w, device=net.device), net.line_styles(ws[:1]), net.head_fold(ws[:1, -1]),
+                       None))
     else:
         a = weights.permute(1, 2, 0, 3).reshape(h * w, n_ws, -1)
         anchor = pixel_anchors(a)
         for j in torch.unique(anchor[anchor >= 0]).tolist():
-            routes.append(((anchor == j).nonzero()[:, 0], g._line_styles(ws[j:j + 1]), g._head_fold(ws[j:j + 1, -1]),
+            routes.append(((anchor == j).nonzero()[:, 0], net.line_styles(ws[j:j + 1]), net.head_fold(ws[j:j + 1, -1]),
                            None))
         if bool((anchor < 0).any()):
-            routes.append(((anchor < 0).nonzero()[:, 0], None, g._head_pixel(ws, a[:, -1]),
+            routes.append(((anchor < 0).nonzero()[:, 0], None, net.head_pixel(ws, a[:, -1]),
                            a[:, :-1].reshape(h * w, -1)))
     out: torch.Tensor | None = None
     for pixels, folded, head, a_line in routes:
@@ -77,10 +78,10 @@ def layer_activations(g: CrepsGenerator, ws: torch.Tensor, grid: torch.Tensor, w
                 gu = gv = None
             else:  # line samples are unique (group, coordinate) pairs, styled per sample
                 groups, gp = torch.unique(a_line[idx], dim=0, return_inverse=True)
-                st = g._line_style_tables(_blend(ws, groups, n_ws - 1))
+                st = net.line_style_tables(blend_styles(ws, groups, n_ws - 1))
                 gu, uu, iu = unique_pairs(gp, uf[idx])
                 gv, vv, iv = unique_pairs(gp, vf[idx])
-            part = _chunk(g, st, head, idx, (uu, iu, gu), (vv, iv, gv), layer if line else None,
+            part = _chunk(net, st, head, idx, (uu, iu, gu), (vv, iv, gv), layer if line else None,
                           None if line else layer, fourier)
             if out is None:
                 out = part.new_empty(h * w, part.shape[1])
@@ -92,14 +93,14 @@ def layer_activations(g: CrepsGenerator, ws: torch.Tensor, grid: torch.Tensor, w
 Axis = tuple[torch.Tensor, torch.Tensor, "torch.Tensor | None"]  # (distinct coords, pixel -> coord, groups)
 
 
-def _chunk(g: CrepsGenerator, st: LineStyles, head: Head, idx: torch.Tensor, rows: Axis, cols: Axis,
+def _chunk(net: CrepsNetwork, st: LineStyles, head: Head, idx: torch.Tensor, rows: Axis, cols: Axis,
            line_stop: str | None, pixel_stop: str | None, fourier: bool) -> torch.Tensor:
     """One chunk of pixels idx: [P, C] of a line layer (c * 2K + slot) or of a pixel layer."""
     (uu, iu, gu), (vv, iv, gv) = rows, cols
-    xs = g._line_tables(st, uu, 0, fourier, gu, line_stop)  # per block [1, Mu, K, C]
-    ys = g._line_tables(st, vv, 1, fourier, gv, line_stop)
+    xs = net.line_tables(st, uu, 0, fourier, gu, line_stop)  # per block [1, Mu, K, C]
+    ys = net.line_tables(st, vv, 1, fourier, gv, line_stop)
     if line_stop is not None:
         x, y = xs[0][0, iu].transpose(1, 2), ys[0][0, iv].transpose(1, 2)  # [P, C, K] each
         return torch.cat([x, y], dim=2).reshape(idx.shape[0], -1)
     fs = [compose_pairs(x[0, iu], y[0, iv])[None] for x, y in zip(xs, ys, strict=True)]
-    return g._pixels(fs, head, idx, pixel_stop)[0].float()
+    return net.pixels(fs, head, idx, pixel_stop)[0].float()

@@ -22,7 +22,7 @@ from engine.models.creps_ops import compose_pairs
 from engine.models.host import host_float64
 
 if TYPE_CHECKING:
-    from engine.models.creps import CrepsGenerator, Head, LineStyles
+    from engine.models.creps_network import CrepsNetwork, Head, LineStyles
 
 PIXEL_CHUNK = 16384  # pixels per pass through the decoders and head (as on the other paths)
 LINE_CACHE_BYTES = 96 << 20  # per (style, slot family): ~16k cached positions at the 256 release config
@@ -97,7 +97,7 @@ def _nodes(q: torch.Tensor, h: float) -> tuple[torch.Tensor, torch.Tensor, torch
     return nodes.to(dev), lo.to(dev), hi.to(dev), frac.to(dev)
 
 
-def lattice_render(g: CrepsGenerator, st: LineStyles, u: torch.Tensor, v: torch.Tensor, head: Head,
+def lattice_render(net: CrepsNetwork, st: LineStyles, u: torch.Tensor, v: torch.Tensor, head: Head,
                    fourier: bool, out: torch.Tensor) -> bool:
     """Approximate render of one image (N = 1 styles) on any grid into out [H*W, C]; False if the grid has no
     pixel spacing (one pixel), where the caller renders exactly instead.
@@ -108,11 +108,11 @@ def lattice_render(g: CrepsGenerator, st: LineStyles, u: torch.Tensor, v: torch.
     d, l1 = pixel_steps(u, v)
     if not (d > 0 and math.isfinite(l1)):
         return False
-    h = lattice_step(d, l1, g.lattice_density, g.lattice_budget, g.lattice_per_period, g.max_frequency)
+    h = lattice_step(d, l1, net.lattice_density, net.lattice_budget, net.lattice_per_period, net.max_frequency)
     per_axis = []
     for q, slot in ((u.reshape(-1), 0), (v.reshape(-1), 1)):
         nodes, lo, hi, frac = _nodes(q, h)
-        tabs = g._lines(st, nodes, slot, fourier)  # per block [1, M, K, Cb]
+        tabs = net.lines(st, nodes, slot, fourier)  # per block [1, M, K, Cb]
         flat = torch.stack([t[0] for t in tabs], dim=1)  # [M, blocks, K, Cb]
         per_axis.append((flat.reshape(flat.shape[0], -1), lo, hi, frac[:, None]))
     (tu, ulo, uhi, uf), (tv, vlo, vhi, vf) = per_axis
@@ -127,7 +127,7 @@ def lattice_render(g: CrepsGenerator, st: LineStyles, u: torch.Tensor, v: torch.
             # all blocks at once: the same element-wise chain as compose_pairs per block
             composed[sl.start - p0:sl.stop - p0] = compose_pairs(x.view(-1, n_blocks, k, cb),
                                                                  y.view(-1, n_blocks, k, cb))
-        out[p0:p1] = g._pixels([composed[None, :, b] for b in range(n_blocks)], head, slice(p0, p1))[0]
+        out[p0:p1] = net.pixels([composed[None, :, b] for b in range(n_blocks)], head, slice(p0, p1))[0]
     return True
 
 

@@ -123,9 +123,9 @@ def test_fp16_head(snapshot: dict, gen: CrepsGenerator, creps_dir: Path) -> None
 def test_line_network_matches_debug_intermediates(gen: CrepsGenerator, creps_dir: Path) -> None:
     ws = torch.from_numpy(arr(creps_dir, "ws_psi1"))
     coords = torch.linspace(0, 1, 32)
-    st = gen._line_styles(ws)
+    st = gen.net.line_styles(ws)
     for slot in (0, 1):
-        tables = gen._line_tables(st, coords, slot, True)
+        tables = gen.net.line_tables(st, coords, slot, True)
         for r, t in zip((8, 16, 32), tables, strict=True):
             ref = torch.from_numpy(arr(creps_dir, f"debug/biline_after_b{r}"))[..., slot * 8:(slot + 1) * 8]
             assert (t - ref.permute(0, 2, 3, 1) * math.sqrt(0.5)).abs().max() <= 1e-5

@@ -30,15 +30,15 @@ def ws(fixtures: Path) -> np.ndarray:
 
 
 def counting(g: CrepsGenerator) -> list[int]:
-    """Record how many line coordinates each `_line_tables` call evaluates."""
+    """Record how many line coordinates each `CrepsNetwork.line_tables` call evaluates."""
     seen: list[int] = []
-    inner = g._line_tables
+    inner = g.net.line_tables
 
     def wrapped(st, coords, slot, fourier, group=None):  # type: ignore[no-untyped-def]
         seen.append(int(coords.shape[0]))
         return inner(st, coords, slot, fourier, group)
 
-    g._line_tables = wrapped  # type: ignore[method-assign]
+    g.net.line_tables = wrapped  # type: ignore[method-assign]
     return seen
 
 
