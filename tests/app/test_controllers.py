@@ -390,6 +390,24 @@ def test_panorama_controller_renders_the_strip_and_exports_it(qtbot: Any, g: Any
     assert exports.opened[-1].size == strip.size
 
 
+def test_panorama_controller_idles_without_a_model_or_a_shown_dock_and_reports_a_failed_job(qtbot: Any) -> None:
+    from app.controllers.panorama import PanoramaController
+
+    panel, dock, models = FakePanoramaPanel(), FakeStripDock(), FakeModels(None)
+    service = RenderService(sync=True)  # the engine has no model
+    c = PanoramaController(panel, dock, FakeHost(), FakeView(service, RenderRequest(StyleSpec(), Camera(), (8, 8))),
+                           models, FakeExports())
+    c.refresh()  # no model: no job
+    assert not c.runner.busy and not panel.periods and not panel.messages
+    models.info, dock.visible = {"resolution": 32}, False
+    c.refresh()  # a model but a hidden dock: still no job
+    assert not c.runner.busy and not panel.periods
+    dock.visible = True
+    c.refresh()  # the app thinks a model is loaded, the engine has none: the job fails and the panel says why
+    qtbot.waitUntil(lambda: bool(panel.messages), timeout=WAIT)
+    assert panel.messages[-1] == "Panorama: no model loaded" and not panel.strips and c.report is None
+
+
 class FakeSpectrumPanel(FakeStatusPanel):
     refreshRequested = Signal()
     followToggled = Signal(bool)
