@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from engine.models.creps_network import CrepsNetwork, Head, LineStyles
 from engine.models.creps_ops import compose_pairs
 from engine.models.creps_render import blend_styles, pixel_anchors, unique_pairs
 
 if TYPE_CHECKING:
     from engine.models.creps_config import CrepsConfig
-    from engine.models.creps_network import CrepsNetwork, Head, LineStyles
 
 PIXEL_CHUNK = 4096  # pixels per pass (line layers keep C * 2K floats per pixel)
 

@@ -1,9 +1,7 @@
-"""CREPS line tables reused across tiles, passes and frames, and the approximate lattice path for rotated grids.
+"""CREPS' approximate lattice path for rotated grids (the line tables it reads are cached by the network:
+`creps_network.LineCache`).
 
 #----------------------------------------------------------------------------
-# A line sample depends only on its 1-D coordinate and the line style (spec creps.md §3.8), so tables are
-# cached by the float32 coordinate value: bands of one frame share their columns, a pan re-evaluates only
-# the new rows / columns, and every reused sample is bit-identical to a fresh one.
 # Rotated (non-separable) grids need each pixel's own (u_p, v_p): ~338 MFLOP per pixel exactly (§4.4).
 # The "lattice" mode (approximate, opt-in) evaluates the lines on the fixed lattice k * h (see lattice_step:
 # ~1.3-1.5 nodes per pixel distance, at most 1.8 line samples per output row plus column) and interpolates
@@ -13,57 +11,14 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import torch
 
+from engine.models.creps_network import PIXEL_CHUNK, CrepsNetwork, Head, LineStyles
 from engine.models.creps_ops import compose_pairs
 from engine.models.host import host_float64
 
-if TYPE_CHECKING:
-    from engine.models.creps_network import CrepsNetwork, Head, LineStyles
-
-PIXEL_CHUNK = 16384  # pixels per pass through the decoders and head (as on the other paths)
-LINE_CACHE_BYTES = 96 << 20  # per (style, slot family): ~16k cached positions at the 256 release config
 LATTICE_CHUNK = 512  # pixels per interpolation pass: the gathered tables (6 KB a pixel) stay in cache
-
-Compute = Callable[[torch.Tensor], list[torch.Tensor]]
-
-
-class LineCache:
-    """Tables [N, M, K, Cb] per composed block for sorted distinct coordinates [M] of one slot family."""
-
-    def __init__(self) -> None:
-        self.coords: torch.Tensor | None = None
-        self.tables: list[torch.Tensor] = []
-
-    def lookup(self, coords: torch.Tensor, compute: Compute) -> list[torch.Tensor]:
-        """Tables at `coords` [Q] (any order, repeats allowed); only coordinates not cached are computed."""
-        uq, inv = torch.unique(coords, sorted=True, return_inverse=True)
-        hit = torch.zeros(uq.shape[0], dtype=torch.bool, device=uq.device)
-        pos = None
-        if self.coords is not None:
-            pos = torch.searchsorted(self.coords, uq).clamp_(max=self.coords.shape[0] - 1)
-            hit = self.coords[pos] == uq
-        miss = uq[~hit]
-        if miss.numel():
-            new = compute(miss)
-            row_bytes = sum(t[:, :1].numel() for t in new) * 4
-            if self.coords is None:
-                keep_c, keep_t = miss[:0], [t[:, :0] for t in new]
-            elif (self.coords.shape[0] + miss.shape[0]) * row_bytes > LINE_CACHE_BYTES:
-                assert pos is not None  # over budget: keep only what this call needs
-                keep_c, keep_t = self.coords[pos[hit]], [t[:, pos[hit]] for t in self.tables]
-            else:
-                keep_c, keep_t = self.coords, self.tables
-            merged = torch.cat([keep_c, miss])
-            order = torch.argsort(merged)
-            self.coords = merged[order]
-            self.tables = [torch.cat([a, b], dim=1)[:, order] for a, b in zip(keep_t, new, strict=True)]
-        assert self.coords is not None
-        idx = torch.searchsorted(self.coords, uq)[inv]
-        return [t[:, idx] for t in self.tables]
 
 
 def pixel_steps(u: torch.Tensor, v: torch.Tensor) -> tuple[float, float]:

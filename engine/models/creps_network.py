@@ -20,7 +20,6 @@ from typing import Any
 import torch
 
 from engine.models.creps_config import CrepsConfig
-from engine.models.creps_lines import LineCache
 from engine.models.creps_ops import (
     DEMOD_EPS,
     bias_act,
@@ -38,11 +37,13 @@ LINE_STYLES_KEPT = 2  # styles whose line tables stay cached (a painted view's t
 STYLE_ROWS = 16  # rows per block of the style and mapping layers (one image, or one painted group, per row)
 PIXEL_ROWS = 4 * PIXEL_BLOCK  # pixels per block of the decoders and head (narrow layers: larger blocks)
 PIXEL_CHUNK = 16384  # pixels per pass of the render paths (PIXEL_ROWS-pixel blocks through decoders and head)
+LINE_CACHE_BYTES = 96 << 20  # per (style, slot family): ~16k cached positions at the 256 release config
 PRECISIONS = ("float32", "fp16-head")
 _BUFFERS = ("synthesis.b4.input.freqs", "synthesis.b4.input.coords", "mapping.w_avg")
 _HEAD = ("synthesis.block0.fc0", "synthesis.block0.fc1", "synthesis.block0.tores",
          "synthesis.block1.fc0", "synthesis.block1.fc1", "synthesis.block1.tores")
 
+Compute = Callable[[torch.Tensor], list[torch.Tensor]]
 Head = tuple[str, Any]  # ("fold", [wm per head layer]) or ("pixel", (style tables, weights of the pixels [P, K]))
 
 
@@ -60,6 +61,45 @@ class LineStyles:
             return self
         key = None if self.key is None else (self.key[0], b)
         return LineStyles(self.amp[b:b + 1], {k: v[b:b + 1] for k, v in self.layers.items()}, self.per_sample, key)
+
+
+# Line tables are reused across tiles, passes and frames: a line sample depends only on its 1-D coordinate and
+# the line style (spec creps.md §3.8), so tables are cached by the float32 coordinate value: bands of one frame
+# share their columns, a pan re-evaluates only the new rows / columns, and every reused sample is
+# bit-identical to a fresh one.
+class LineCache:
+    """Tables [N, M, K, Cb] per composed block for sorted distinct coordinates [M] of one slot family."""
+
+    def __init__(self) -> None:
+        self.coords: torch.Tensor | None = None
+        self.tables: list[torch.Tensor] = []
+
+    def lookup(self, coords: torch.Tensor, compute: Compute) -> list[torch.Tensor]:
+        """Tables at `coords` [Q] (any order, repeats allowed); only coordinates not cached are computed."""
+        uq, inv = torch.unique(coords, sorted=True, return_inverse=True)
+        hit = torch.zeros(uq.shape[0], dtype=torch.bool, device=uq.device)
+        pos = None
+        if self.coords is not None:
+            pos = torch.searchsorted(self.coords, uq).clamp_(max=self.coords.shape[0] - 1)
+            hit = self.coords[pos] == uq
+        miss = uq[~hit]
+        if miss.numel():
+            new = compute(miss)
+            row_bytes = sum(t[:, :1].numel() for t in new) * 4
+            if self.coords is None:
+                keep_c, keep_t = miss[:0], [t[:, :0] for t in new]
+            elif (self.coords.shape[0] + miss.shape[0]) * row_bytes > LINE_CACHE_BYTES:
+                assert pos is not None  # over budget: keep only what this call needs
+                keep_c, keep_t = self.coords[pos[hit]], [t[:, pos[hit]] for t in self.tables]
+            else:
+                keep_c, keep_t = self.coords, self.tables
+            merged = torch.cat([keep_c, miss])
+            order = torch.argsort(merged)
+            self.coords = merged[order]
+            self.tables = [torch.cat([a, b], dim=1)[:, order] for a, b in zip(keep_t, new, strict=True)]
+        assert self.coords is not None
+        idx = torch.searchsorted(self.coords, uq)[inv]
+        return [t[:, idx] for t in self.tables]
 
 
 class CrepsNetwork:

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import torch
 
 from engine.models.creps_lines import lattice_render
-from engine.models.creps_network import PIXEL_CHUNK, Head, LineStyles
+from engine.models.creps_network import PIXEL_CHUNK, CrepsNetwork, Head, LineStyles
 from engine.models.creps_ops import compose_outer, compose_pairs
 from engine.models.ops import anchor_alone
-
-if TYPE_CHECKING:
-    from engine.models.creps_network import CrepsNetwork
 
 PER_PIXEL_CHUNK = 2048  # pixels per line-network pass on non-separable grids (2K line samples each)
 TABLE_BYTES = 128 << 20  # painted renders: bi-line tables of one tile stay below this
