@@ -89,7 +89,8 @@ class Controller(QObject):
                                            self.exports, parent=self)
         # style mixing and painting (issue #6)
         self.mixing = MixingController(window.mixing_table, window, self.store, self.client, parent=self)
-        self.paint = PaintController(window, self.store, self.view, self.models, self.dialogs)
+        self.paint = PaintController(window.paint_toolbar, window.canvas, self.store, self.view, self.models,
+                                     self.dialogs, window, parent=self)
         self._closed = False
         self.log_file: Path | None = None  # set by app.bootstrap (the About box names it)
         a = window.acts

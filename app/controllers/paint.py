@@ -16,10 +16,8 @@ from app.state.brush import Brush, Stroke
 from widgets.palette import ANCHOR_COLORS
 
 if TYPE_CHECKING:
-    from app.controllers.model import ModelController
-    from app.controllers.view import ViewController
+    from app.controllers.views import ModelEvents, PaintCanvas, PaintToolbar, StatusLine, WidgetToFrame
     from app.shell.dialogs import Dialogs
-    from app.shell.main_window import MainWindow
     from app.state.masks import LayerKey, LayerRange, Painting
     from app.state.view_state import ViewState, ViewStore
 
@@ -37,16 +35,19 @@ class PaintController(QObject):
 
     Parameters
     ----------
-    window, store, view, models, dialogs
-        The main window, the view-state store, the camera glue (widget -> frame map), the model glue
-        (style-layer count), file pickers and message boxes.
+    bar, canvas
+        The paint toolbar and the canvas (strokes in, brush outline and mask overlay out).
+    store, view, models
+        The view-state store, the widget -> frame map and the model events (style-layer count).
+    dialogs, status
+        File pickers / message boxes, and the window's status line.
     """
 
-    def __init__(self, window: MainWindow, store: ViewStore, view: ViewController, models: ModelController,
-                 dialogs: Dialogs) -> None:
-        super().__init__(window)
-        self.window, self.store, self.view, self.dialogs = window, store, view, dialogs
-        self.bar, self.canvas = window.paint_toolbar, window.canvas
+    def __init__(self, bar: PaintToolbar, canvas: PaintCanvas, store: ViewStore, view: WidgetToFrame,
+                 models: ModelEvents, dialogs: Dialogs, status: StatusLine, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.store, self.view, self.dialogs, self.status = store, view, dialogs, status
+        self.bar, self.canvas = bar, canvas
         self.tool = "view"
         self.size, self.hardness, self.opacity = self.bar.brush()
         self.anchor = 0
@@ -180,14 +181,14 @@ class PaintController(QObject):
         self._set(painting, f"Import mask {name}")
         if notes:
             self.dialogs.message("Mask imported with conversions", f"{name}: " + "; ".join(notes) + ".")
-        self.window.show_status(f"Imported {name} as the mask of {self.state.anchors[self.anchor].label()}")
+        self.status.show_status(f"Imported {name} as the mask of {self.state.anchors[self.anchor].label()}")
         return True
 
     def export_masks(self, path: str = "") -> list[str]:
         """Each painted mask as a 16-bit greyscale PNG (frame extent in a text chunk): path, or path-N-label.png."""
         p = self.state.painting
         if not p:
-            self.window.show_status("Nothing painted to export", error=True)
+            self.status.show_status("Nothing painted to export", error=True)
             return []
         path = path or self.dialogs.save_file("Export masks", PNG_FILTER, "mask.png")
         if not path:
@@ -205,7 +206,7 @@ class PaintController(QObject):
                 return written
             written.append(out)
         plural = "s" * (len(written) > 1)
-        self.window.show_status(f"Exported {len(written)} mask{plural} ({os.path.basename(written[0])}"
+        self.status.show_status(f"Exported {len(written)} mask{plural} ({os.path.basename(written[0])}"
                                 f"{', …' if len(written) > 1 else ''})")
         return written
 

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
 
     import numpy as np
     from PySide6.QtCore import Qt, SignalInstance
-    from PySide6.QtGui import QImage
+    from PySide6.QtGui import QImage, QTransform
     from PySide6.QtWidgets import QDockWidget
 
     from engine.service import JobFn, JobResult, RenderService
@@ -336,3 +336,70 @@ class SeedBrowserView(Protocol):
     def set_current(self, seed: int | None) -> None: ...
 
     def set_thumbnail(self, seed: int, image: np.ndarray) -> None: ...
+
+
+class PaintToolbar(Protocol):
+    """The paint toolbar (widgets/paint_toolbar.py)."""
+
+    @property
+    def toolChanged(self) -> SignalInstance: ...
+
+    @property
+    def brushChanged(self) -> SignalInstance: ...
+
+    @property
+    def anchorChanged(self) -> SignalInstance: ...
+
+    @property
+    def layerRangeChanged(self) -> SignalInstance: ...
+
+    @property
+    def overlayToggled(self) -> SignalInstance: ...
+
+    @property
+    def maskCommandRequested(self) -> SignalInstance: ...
+
+    def set_tool(self, tool: str) -> None: ...
+
+    def set_brush(self, size: float, hardness: float, opacity: float) -> None: ...
+
+    def brush(self) -> tuple[float, float, float]: ...
+
+    def set_anchors(self, labels: list[str], active: int) -> None: ...
+
+    def set_num_layers(self, n: int) -> None: ...
+
+    def layer_range(self) -> tuple[int, int] | None: ...
+
+
+class PaintCanvas(Protocol):
+    """The canvas as painting sees it (widgets/canvas_widget.py): strokes in widget pixels, brush and overlay."""
+
+    @property
+    def paintStarted(self) -> SignalInstance: ...
+
+    @property
+    def paintMoved(self) -> SignalInstance: ...
+
+    @property
+    def paintFinished(self) -> SignalInstance: ...
+
+    @property
+    def brushResizeRequested(self) -> SignalInstance: ...
+
+    @property
+    def viewportChanged(self) -> SignalInstance: ...
+
+    def set_tool(self, tool: str) -> None: ...
+
+    def set_brush(self, diameter: float, hardness: float) -> None: ...
+
+    def set_mask_overlay(self, image: np.ndarray | None, image_to_frame: QTransform) -> None: ...
+
+    def set_mask_overlay_visible(self, visible: bool) -> None: ...
+
+
+class WidgetToFrame(Protocol):
+    """The view's map from canvas widget pixels to frame coordinates (a 2 x 3 affine matrix)."""
+
+    def widget_to_frame(self) -> np.ndarray: ...

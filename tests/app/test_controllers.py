@@ -693,3 +693,101 @@ def test_seed_browser_controller_renders_the_page_while_shown(qtbot: Any, g: Any
     qtbot.waitUntil(lambda: {3, 4, 5} <= set(browser.thumbs), timeout=WAIT)
     browser.seedPicked.emit(4)
     assert picks == [4]
+
+
+class FakePaintToolbar(QObject):
+    toolChanged = Signal(str)
+    brushChanged = Signal(float, float, float)
+    anchorChanged = Signal(int)
+    layerRangeChanged = Signal(object)
+    overlayToggled = Signal(bool)
+    maskCommandRequested = Signal(str)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tools: list[str] = []
+        self.brushes: list[tuple[float, float, float]] = [(40.0, 1.0, 1.0)]
+        self.anchor_labels: list[tuple[list[str], int]] = []
+        self.num_layers = 0
+
+    def set_tool(self, tool: str) -> None:
+        self.tools.append(tool)
+
+    def set_brush(self, size: float, hardness: float, opacity: float) -> None:
+        self.brushes.append((size, hardness, opacity))
+
+    def brush(self) -> tuple[float, float, float]:
+        return self.brushes[-1]
+
+    def set_anchors(self, labels: list[str], active: int) -> None:
+        self.anchor_labels.append((labels, active))
+
+    def set_num_layers(self, n: int) -> None:
+        self.num_layers = n
+
+    def layer_range(self) -> tuple[int, int] | None:
+        return None
+
+
+class FakePaintCanvas(QObject):
+    paintStarted = Signal(float, float, bool)
+    paintMoved = Signal(float, float)
+    paintFinished = Signal()
+    brushResizeRequested = Signal(float)
+    viewportChanged = Signal(float, float, float)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tools: list[str] = []
+        self.brushes: list[tuple[float, float]] = []
+        self.overlays: list[Any] = []
+        self.overlay_visible: list[bool] = []
+
+    def set_tool(self, tool: str) -> None:
+        self.tools.append(tool)
+
+    def set_brush(self, diameter: float, hardness: float) -> None:
+        self.brushes.append((diameter, hardness))
+
+    def set_mask_overlay(self, image: np.ndarray | None, image_to_frame: Any) -> None:
+        self.overlays.append(image)
+
+    def set_mask_overlay_visible(self, visible: bool) -> None:
+        self.overlay_visible.append(visible)
+
+
+class FakeWidgetMap:
+    """A 100 x 100 px canvas showing the training frame [-1, 1]²: frame = (widget - 50) / 50."""
+
+    def widget_to_frame(self) -> np.ndarray:
+        return np.array([[0.02, 0.0, -1.0], [0.0, 0.02, -1.0]])
+
+
+def test_paint_controller_turns_canvas_strokes_into_one_undoable_mask_edit(qtbot: Any) -> None:
+    import dataclasses
+
+    from app.controllers.paint import PaintController
+    from app.state import masks as mk
+    from app.state.view_state import ViewStore
+
+    bar, canvas, store, status = FakePaintToolbar(), FakePaintCanvas(), ViewStore(), FakeStatus()
+    store.replace(dataclasses.replace(store.state, anchors=(Anchor(seed=1), Anchor(seed=2)), weights=(1.0, 0.0)))
+    c = PaintController(bar, canvas, store, FakeWidgetMap(), FakeModelEvents(None), None, status)  # type: ignore[arg-type]
+    assert canvas.brushes[-1] == (40.0, 1.0) and bar.anchor_labels[-1][0] == ["seed 1", "seed 2"]
+    bar.toolChanged.emit("brush")
+    bar.anchorChanged.emit(1)  # paint where seed 2 replaces seed 1
+    assert canvas.tools == ["brush"] and c.anchor == 1
+    canvas.paintStarted.emit(50.0, 50.0, False)  # a stroke through the frame's centre ...
+    canvas.paintMoved.emit(60.0, 50.0)
+    canvas.paintMoved.emit(70.0, 50.0)
+    canvas.paintFinished.emit()  # ... is one undo step
+    raster, (x0, y0, x1, y1) = mk.raster_of(store.state.painting, (1, None))
+    col = lambda x: int((x - x0) / (x1 - x0) * raster.shape[1])  # noqa: E731
+    row = int((0.0 - y0) / (y1 - y0) * raster.shape[0])
+    assert raster[row, col(0.2)] == 1.0 and raster[row, col(-0.9)] == 0.0  # on the stroke, and far from it
+    qtbot.waitUntil(lambda: bool(canvas.overlays) and canvas.overlays[-1] is not None, timeout=WAIT)
+    store.undo_stack.undo()
+    assert not store.state.painting
+    canvas.brushResizeRequested.emit(2.0)  # Ctrl+wheel on the canvas: a brush twice as big, on both views
+    assert bar.brushes[-1][0] == 80.0 and canvas.brushes[-1] == (80.0, 1.0)
+    assert c.export_masks("unused.png") == [] and status.shown[-1] == "Nothing painted to export"
