@@ -20,6 +20,7 @@ from app.controllers.mixing import MixingController
 from app.controllers.model import DEFAULT, NO_MODEL_HINT, ModelController
 from app.controllers.paint import PaintController
 from app.controllers.panorama import PanoramaController
+from app.controllers.seed_browser import SeedBrowserController
 from app.controllers.session import SessionController
 from app.controllers.spectrum import SpectrumController
 from app.controllers.superres import SrController
@@ -28,6 +29,9 @@ from app.shell.dialogs import RECIPE_SUFFIXES, Dialogs
 from app.shell.help_text import about_html, app_version, shortcuts_html
 from app.state.view_state import ViewStore
 from engine.latents import LATENT_SUFFIXES, read_latent
+from widgets.export_dialog import ExportDialog
+from widgets.job_progress import JobProgressDialog
+from widgets.video_dialog import VideoDialog
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -63,16 +67,24 @@ class Controller(QObject):
         self.dialogs = dialogs or Dialogs(window)
         self.store = ViewStore(parent=self)
         self.client = RenderClient(service, parent=self)
-        self.view = ViewController(window, self.store, self.client, settings)
-        self.models = ModelController(window, self.client, settings, self.dialogs)
-        self.latent = LatentController(window, self.store, self.client, self.models, self.dialogs)
-        self.sessions = SessionController(window, self.store, self.models, self.latent, self.view, settings,
-                                          paths, self.dialogs)
+        a, tools = window.acts, window.tools
+        self.view = ViewController(window.canvas, window.view_panel, a, window.quality_menu, window, self.store,
+                                   self.client, settings, parent=self)
+        self.models = ModelController(window.model_panel, a.open_model, window.recent_menu, window, self.client,
+                                      settings, self.dialogs, parent=self)
+        self.seeds = SeedBrowserController(window.seed_browser, window.seed_dock, self.store, self.client,
+                                           self.models, lambda seed: self.latent.set_seed(seed), parent=self)
+        self.latent = LatentController(window.latent_panel, a, window.save_latent_menu, self.seeds, window,
+                                       self.store, self.client, self.models, self.dialogs, parent=self)
+        self.sessions = SessionController(a, window, self.store, self.models, self.latent, self.view, self.client,
+                                          settings, paths, self.dialogs, parent=self)
         # export, keyframes and analysis tools (issues #5, #7, #8)
-        tools = window.tools
-        self.exports = ExportController(window, self.view, self.models, self.dialogs)
-        self.keyframes = KeyframeController(window, self.store, self.view, self.models, self.sessions,
-                                            self.exports, self.dialogs)
+        self.exports = ExportController(ExportDialog(window), JobProgressDialog(window), tools.job_status,
+                                        tools.acts.export_image, window, self.view, self.store,
+                                        self.client.service, settings, self.models, self.dialogs, parent=self)
+        self.keyframes = KeyframeController(tools.keyframe_panel, VideoDialog(window), tools.acts.add_keyframe,
+                                            tools.acts.export_video, window, self.store, self.view, self.models,
+                                            self.sessions, self.exports, self.dialogs, parent=self)
         self.spectrum = SpectrumController(tools.spectrum_panel, tools.spectrum_dock, tools.acts.spectrum,
                                            lambda: tools.show_dock(tools.spectrum_dock), self.view, self.models,
                                            self.dialogs, window, parent=self)
@@ -93,7 +105,6 @@ class Controller(QObject):
                                      self.dialogs, window, parent=self)
         self._closed = False
         self.log_file: Path | None = None  # set by app.bootstrap (the About box names it)
-        a = window.acts
         undo = self.store.undo_stack
         a.undo.triggered.connect(undo.undo)
         a.redo.triggered.connect(undo.redo)

@@ -15,18 +15,26 @@ from app.state import session as sessions
 from engine.formats import IMAGE_FILTER, image_kind
 from engine.service import JobResult
 from engine.types import ExportRequest
-from widgets.export_dialog import ExportDialog, ImageExportOptions
-from widgets.job_progress import JobProgressDialog
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from app.bridge.jobs import Job
-    from app.controllers.model import ModelController
-    from app.controllers.view import ViewController
+    from app.controllers.views import (
+        Action,
+        FrameSource,
+        ImageExportForm,
+        JobIndicator,
+        ModelFacts,
+        ProgressWindow,
+        StatusLine,
+    )
     from app.shell.dialogs import Dialogs
-    from app.shell.main_window import MainWindow
+    from app.state.settings import Settings
+    from app.state.view_state import ViewStore
+    from engine.service import RenderService
     from engine.types import RenderRequest
+    from widgets.export_dialog import ImageExportOptions
 
 
 
@@ -101,8 +109,13 @@ class ExportController(QObject):
 
     Parameters
     ----------
-    window, view, models, dialogs
-        The main window, the view glue (current request and speed), the model glue, message boxes.
+    dialog, progress, indicator, action
+        File → Export Image's dialog, the progress window, the status-bar indicator and File → Export Image.
+    status, view, store
+        The window's status line, the current view (request, last frame: its speed) and the view-state store
+        (the editable state saved in the recipe).
+    service, settings, models, dialogs
+        The engine service (export jobs), user settings (cluster), the model facts, file pickers / messages.
 
     Signals
     -------
@@ -112,24 +125,23 @@ class ExportController(QObject):
 
     exportFinished = Signal(object)
 
-    def __init__(self, window: MainWindow, view: ViewController, models: ModelController,
-                 dialogs: Dialogs) -> None:
-        super().__init__(window)
-        self.window, self.view, self.models, self.dialogs = window, view, models, dialogs
-        self.runner = JobRunner(view.client.service, self)
-        self.dialog = ExportDialog(window)
-        self.progress = JobProgressDialog(window)
-        self.status = window.tools.job_status
+    def __init__(self, dialog: ImageExportForm, progress: ProgressWindow, indicator: JobIndicator, action: Action,
+                 status: StatusLine, view: FrameSource, store: ViewStore, service: RenderService, settings: Settings,
+                 models: ModelFacts, dialogs: Dialogs, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.dialog, self.progress, self.indicator, self.status = dialog, progress, indicator, status
+        self.view, self.store, self.settings, self.models, self.dialogs = view, store, settings, models, dialogs
+        self.runner = JobRunner(service, self)
         self._request: RenderRequest | None = None
         self._last_dir = ""
         self._label = ""
         self.dialog.exportRequested.connect(self._on_dialog_export_requested)
         self.dialog.browseRequested.connect(self._on_dialog_browse_requested)
         self.progress.cancelRequested.connect(self.runner.cancel)
-        self.status.showRequested.connect(self._show_progress)
+        self.indicator.showRequested.connect(self._show_progress)
         self.runner.progressChanged.connect(self._on_runner_progress)
         self.runner.started.connect(lambda: self.progress.set_progress(0.0, ""))
-        window.tools.acts.export_image.triggered.connect(lambda: self.open_dialog())
+        action.triggered.connect(lambda: self.open_dialog())
 
     @property
     def busy(self) -> bool:
@@ -140,11 +152,11 @@ class ExportController(QObject):
         """Show the dialog for the view as it is now (camera, latent, mixing, masks, ablations), or for
         ``request`` (the panorama strip)."""
         if self.models.info is None:
-            self.window.show_status("No model loaded", error=True)
+            self.status.show_status("No model loaded", error=True)
             return
         self._request = request or self.view.current_request()
         self.dialog.set_view(self._request.size, describe_view(self._request))
-        self.dialog.set_cluster(self.view.settings.cluster, self.view.settings.export_on_cluster)
+        self.dialog.set_cluster(self.settings.cluster, self.settings.export_on_cluster)
         if not self.dialog.options().path:
             folder = self._last_dir or os.getcwd()
             self.dialog.set_path(os.path.join(folder, "export.png"))
@@ -182,11 +194,11 @@ class ExportController(QObject):
             if problem:
                 self.dialog.set_error(problem)
                 return False
-            self.view.settings.cluster = opts.cluster
-        self.view.settings.export_on_cluster = bool(opts.cluster)
+            self.settings.cluster = opts.cluster
+        self.settings.export_on_cluster = bool(opts.cluster)
         self._last_dir = os.path.dirname(path)
         size = (opts.width, opts.height)
-        view = sessions.style_to_json(self.view.store.state)  # the editable state, for File → Open
+        view = sessions.style_to_json(self.store.state)  # the editable state, for File → Open
         job = export_jobs.image_export(ExportRequest(request.style, size, path, request.camera, bits=opts.bits,
                                                      pyramid=opts.pyramid, recipe_extra=json.dumps({"view": view}),
                                                      cluster=opts.cluster))
@@ -199,13 +211,13 @@ class ExportController(QObject):
         if result.cancelled:
             journal = os.path.join(os.path.dirname(path), f".{os.path.basename(path)}.journal")
             kept = " Finished bands are kept: exporting the same view again resumes." if os.path.isdir(journal) else ""
-            self.window.show_status(f"Export cancelled; {os.path.basename(path)} was not written.{kept}")
+            self.status.show_status(f"Export cancelled; {os.path.basename(path)} was not written.{kept}")
         elif result.error is not None:
             self.dialogs.message("Export failed", f"{os.path.basename(path)} was not written. "
                                  f"{explain(result.error)}", error=True)
-            self.window.show_status(f"Export failed: {result.error}", error=True)
+            self.status.show_status(f"Export failed: {result.error}", error=True)
         else:
-            self.window.show_status(f"Exported {path}")
+            self.status.show_status(f"Exported {path}")
 
     # ------------------------------------------------------------------ any export job
     def run(self, job: Job, title: str, text: str, label: str, on_done: Callable[[JobResult], None]) -> bool:
@@ -215,7 +227,7 @@ class ExportController(QObject):
             return False
         self._label = label
         self.progress.start(title, text)
-        self.status.start(label)
+        self.indicator.start(label)
         self.runner.start(job, lambda r: self._on_job_done(r, on_done))
         self._show_progress()
         return True
@@ -230,10 +242,10 @@ class ExportController(QObject):
 
     def _on_runner_progress(self, fraction: float, eta: float) -> None:
         self.progress.set_progress(fraction, format_eta(eta))
-        self.status.set_fraction(fraction)
+        self.indicator.set_fraction(fraction)
 
     def _on_job_done(self, result: JobResult, on_done: Callable[[JobResult], None]) -> None:
         self.progress.hide()
-        self.status.finish()
+        self.indicator.finish()
         on_done(result)
         self.exportFinished.emit(result)

@@ -16,23 +16,37 @@ from app.state import session as sessions
 from app.state.keyframes import Keyframe, VideoSettings, describe, from_doc, to_doc, video_spec
 from engine.formats import video_format
 from engine.types import VideoRequest
-from widgets.video_dialog import VideoDialog, VideoExportOptions
 
 if TYPE_CHECKING:
-    from app.controllers.export import ExportController
-    from app.controllers.model import ModelController
-    from app.controllers.session import SessionController
-    from app.controllers.view import ViewController
+    from app.controllers.views import (
+        Action,
+        ExportRunner,
+        KeyframeList,
+        LoadedModel,
+        RenderSource,
+        SessionHooks,
+        StatusLine,
+        VideoExportForm,
+    )
     from app.shell.dialogs import Dialogs
-    from app.shell.main_window import MainWindow
     from app.state.view_state import ViewStore
     from engine.service import JobResult
+    from widgets.video_dialog import VideoExportOptions
 
 DEFAULT_STEP = 2.0  # seconds between a new keyframe and the previous one
 
 
 class KeyframeController(QObject):
     """Owns the keyframe list (times, cameras, full styles) and the video export of it.
+
+    Parameters
+    ----------
+    panel, dialog, add_action, export_action
+        The keyframe panel, File → Export Video's dialog, Add Keyframe and Export Video.
+    status, store, view, models
+        The window's status line, the view-state store, the current view and the loaded model (its path).
+    session_hooks, exports, dialogs
+        Where sessions keep the keyframes, the one background export at a time, file pickers / messages.
 
     Signals
     -------
@@ -42,15 +56,15 @@ class KeyframeController(QObject):
 
     keyframesChanged = Signal()
 
-    def __init__(self, window: MainWindow, store: ViewStore, view: ViewController, models: ModelController,
-                 sessions_: SessionController, exports: ExportController, dialogs: Dialogs) -> None:
-        super().__init__(window)
-        self.window, self.store, self.view, self.models = window, store, view, models
-        self.exports, self.dialogs = exports, dialogs
+    def __init__(self, panel: KeyframeList, dialog: VideoExportForm, add_action: Action, export_action: Action,
+                 status: StatusLine, store: ViewStore, view: RenderSource, models: LoadedModel,
+                 session_hooks: SessionHooks, exports: ExportRunner, dialogs: Dialogs,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.panel, self.dialog, self.status = panel, dialog, status
+        self.store, self.view, self.models, self.exports, self.dialogs = store, view, models, exports, dialogs
         self.keyframes: list[Keyframe] = []
         self.video = VideoSettings()
-        self.panel = window.tools.keyframe_panel
-        self.dialog = VideoDialog(window)
         p = self.panel
         p.addRequested.connect(self.add)
         p.removeRequested.connect(self.remove)
@@ -59,19 +73,18 @@ class KeyframeController(QObject):
         p.activated.connect(self.go_to)
         p.exportRequested.connect(self.open_video_dialog)
         p.saveRequested.connect(lambda: self.save_keyframes())
-        acts = window.tools.acts
-        acts.add_keyframe.triggered.connect(self.add)
-        acts.export_video.triggered.connect(self.open_video_dialog)
+        add_action.triggered.connect(self.add)
+        export_action.triggered.connect(self.open_video_dialog)
         self.dialog.exportRequested.connect(self._on_dialog_export_requested)
         self.dialog.browseRequested.connect(self._on_dialog_browse_requested)
-        sessions_.save_hooks.append(self._save_to_session)
-        sessions_.apply_hooks.append(self._load_from_session)
+        session_hooks.save_hooks.append(self._save_to_session)
+        session_hooks.apply_hooks.append(self._load_from_session)
 
     # ------------------------------------------------------------------ list edits
     def add(self) -> None:
         """Capture the current camera and the full style the render path uses (mixing, masks included)."""
         if self.models.info is None:
-            self.window.show_status("No model loaded", error=True)
+            self.status.show_status("No model loaded", error=True)
             return
         req = self.view.current_request()
         t = self.keyframes[-1].time + DEFAULT_STEP if self.keyframes else 0.0
@@ -79,7 +92,7 @@ class KeyframeController(QObject):
         if len(self.keyframes) == 1 and self.video.size is None:
             self.video = dataclasses.replace(self.video, size=req.size)
         self._changed(len(self.keyframes) - 1)
-        self.window.show_status(f"Keyframe {len(self.keyframes)} at {t:g} s")
+        self.status.show_status(f"Keyframe {len(self.keyframes)} at {t:g} s")
 
     def remove(self, row: int) -> None:
         if 0 <= row < len(self.keyframes):
@@ -115,7 +128,7 @@ class KeyframeController(QObject):
                                     interp=interp, psi=s.psi, cutoff=s.cutoff, ablate=s.ablate)
         self.store.set(state, f"Go to keyframe {row + 1}")
         if s.layer_table is not None or s.masks is not None:
-            self.window.show_status("The keyframe's per-layer mixing and painting are in the video; the view "
+            self.status.show_status("The keyframe's per-layer mixing and painting are in the video; the view "
                                     "shows its camera and anchors")
 
     def _changed(self, selected: int | None = None) -> None:
@@ -143,7 +156,7 @@ class KeyframeController(QObject):
         except OSError as e:
             self.dialogs.message("Cannot save keyframes", f"{path}: {e.strerror or e}", error=True)
             return False
-        self.window.show_status(f"Saved keyframes to {os.path.basename(path)} (render: python main.py video "
+        self.status.show_status(f"Saved keyframes to {os.path.basename(path)} (render: python main.py video "
                                 f"{os.path.basename(path)} --out video.mp4)")
         return True
 
@@ -213,9 +226,9 @@ class KeyframeController(QObject):
 
     def _on_video_done(self, result: JobResult, path: str) -> None:
         if result.cancelled:
-            self.window.show_status("Video export cancelled; nothing was written")
+            self.status.show_status("Video export cancelled; nothing was written")
         elif result.error is not None:
             self.dialogs.message("Video export failed", f"{path} was not written. {explain(result.error)}",
                                  error=True)
         else:
-            self.window.show_status(f"Wrote {result.value['frames']} frames to {result.value['path']}")
+            self.status.show_status(f"Wrote {result.value['frames']} frames to {result.value['path']}")

@@ -9,18 +9,25 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer
+from PySide6.QtGui import QAction
 
 from app.bridge import jobs
-from app.controllers.seed_browser import SeedBrowserController
-from app.shell.dialogs import NPY_FILTER, Dialogs
+from app.shell.dialogs import NPY_FILTER
 from engine.latents import read_latent, write_latent
 from engine.styles import anchor_z, slerp, z_from_seed
 from engine.types import Anchor, FrozenArray
 
 if TYPE_CHECKING:
-    from app.bridge.render_client import RenderClient
-    from app.controllers.model import ModelController
-    from app.shell.main_window import MainWindow
+    from app.controllers.views import (
+        JobClient,
+        LatentActions,
+        LatentControls,
+        Menu,
+        ModelEvents,
+        SeedHighlight,
+        StatusLine,
+    )
+    from app.shell.dialogs import Dialogs
     from app.state.view_state import ViewState, ViewStore
     from engine.service import JobResult
 
@@ -30,12 +37,24 @@ SEED_MAX = 2**31 - 1
 
 
 class LatentController(QObject):
-    """Turns latent-panel intents into ViewState edits and keeps the panel showing the state."""
+    """Turns latent-panel intents into ViewState edits and keeps the panel showing the state.
 
-    def __init__(self, window: MainWindow, store: ViewStore, client: RenderClient, models: ModelController,
-                 dialogs: Dialogs) -> None:
-        super().__init__(window)
-        self.window, self.store, self.client, self.models, self.dialogs = window, store, client, models, dialogs
+    Parameters
+    ----------
+    panel, acts, save_menu
+        The latent panel, the seed commands (previous / next / random, random walk) and Latent → Save Latent.
+    seeds, status
+        The seed browser's current seed and refresh, and the window's status line.
+    store, client, models, dialogs
+        The view-state store, the render client (W+ jobs), the model events and file pickers / messages.
+    """
+
+    def __init__(self, panel: LatentControls, acts: LatentActions, save_menu: Menu, seeds: SeedHighlight,
+                 status: StatusLine, store: ViewStore, client: JobClient, models: ModelEvents, dialogs: Dialogs,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.panel, self.acts, self.seeds, self.status = panel, acts, seeds, status
+        self.store, self.client, self.models, self.dialogs = store, client, models, dialogs
         self.active = 0
         self._gesture: int | None = None
         self._gesture_count = 0
@@ -45,9 +64,7 @@ class LatentController(QObject):
         self._walk: tuple[np.ndarray, np.ndarray, float] | None = None
         self._walk_id = 0
         self._walk_rng = np.random.default_rng()
-        self.browser = SeedBrowserController(window.seed_browser, window.seed_dock, store, client, models,
-                                             self._pick_seed, parent=self)
-        p, a = window.latent_panel, window.acts
+        p, a = panel, acts
         p.seedChanged.connect(self.set_seed)
         p.activeAnchorChanged.connect(self.set_active)
         p.anchorWeightChanged.connect(self.set_weight)
@@ -66,7 +83,9 @@ class LatentController(QObject):
         a.random_seed.triggered.connect(lambda: self.set_seed(int(self._walk_rng.integers(0, 100000))))
         a.random_walk.toggled.connect(self.set_walking)
         for kind, text in (("z", "z…"), ("w", "w…"), ("wplus", "W+ (per layer)…")):
-            window.save_latent_menu.addAction(text, functools.partial(self.save_latent, kind))
+            act = QAction(text, self)
+            act.triggered.connect(lambda _=False, k=kind: self.save_latent(k))
+            save_menu.addAction(act)
         store.changed.connect(self._on_store_changed)
         models.modelChanged.connect(self._on_model_changed)
         self._show(self.state)
@@ -90,9 +109,6 @@ class LatentController(QObject):
 
     def set_seed(self, seed: int) -> None:
         self._replace_anchor(min(self.active, len(self.state.anchors) - 1), Anchor(seed=int(seed)), f"Seed {seed}")
-
-    def _pick_seed(self, seed: int) -> None:
-        self.set_seed(seed)
 
     def _step_seed(self, delta: int) -> None:
         seed = self.active_anchor().seed
@@ -144,11 +160,11 @@ class LatentController(QObject):
         try:
             anchor = self._anchor_from_file(kind, path)
         except (OSError, ValueError) as e:
-            self.window.show_status(f"Cannot use {os.path.basename(path)}: {e}", error=True)
+            self.status.show_status(f"Cannot use {os.path.basename(path)}: {e}", error=True)
             self.dialogs.message("Cannot load latent", f"{os.path.basename(path)}: {e}", error=True)
             return False
         self.add_anchor(anchor)
-        self.window.show_status(f"Added {kind} anchor from {os.path.basename(path)}; raise its weight to blend it in")
+        self.status.show_status(f"Added {kind} anchor from {os.path.basename(path)}; raise its weight to blend it in")
         return True
 
     def _anchor_from_file(self, kind: str, path: str) -> Anchor:
@@ -187,7 +203,7 @@ class LatentController(QObject):
     def save_latent(self, kind: str, path: str = "") -> None:
         """Save the current z, w or W+ as .npy or .npz (w / W+ are computed on the engine thread)."""
         if self.models.info is None:
-            self.window.show_status("No model loaded", error=True)
+            self.status.show_status("No model loaded", error=True)
             return
         if kind == "z":
             try:
@@ -226,14 +242,14 @@ class LatentController(QObject):
         except OSError as e:
             self.dialogs.message("Cannot save latent", f"{path}: {e.strerror or e}", error=True)
             return
-        self.window.show_status(f"Saved {os.path.basename(path)} {list(np.shape(array))}")
+        self.status.show_status(f"Saved {os.path.basename(path)} {list(np.shape(array))}")
 
     # ------------------------------------------------------------------ random walk
     def set_walking(self, on: bool) -> None:
         if on and self.models.info is None:
             on = False
-        self.window.latent_panel.set_animating(on)
-        self.window.acts.random_walk.setChecked(on)
+        self.panel.set_animating(on)
+        self.acts.random_walk.setChecked(on)
         if on and not self._walk_timer.isActive():
             self._walk = None
             self._walk_id += 1  # one walk = one undo step
@@ -269,19 +285,18 @@ class LatentController(QObject):
         self.active = min(self.active, len(s.anchors) - 1)
         active = s.anchors[self.active]
         labels = [a.label() for a in s.anchors]
-        self.window.latent_panel.set_latent(active.seed, labels, list(s.weights), self.active, s.interp,
-                                            s.psi, s.cutoff)
-        self.browser.set_current(active.seed)
+        self.panel.set_latent(active.seed, labels, list(s.weights), self.active, s.interp, s.psi, s.cutoff)
+        self.seeds.set_current(active.seed)
 
     def _on_store_changed(self, old: ViewState, new: ViewState) -> None:
         if (old.anchors, old.weights, old.interp, old.psi, old.cutoff) != (
                 new.anchors, new.weights, new.interp, new.psi, new.cutoff):
             self._show(new)
         if (old.psi, old.cutoff) != (new.psi, new.cutoff):
-            self.browser.schedule_refresh()
+            self.seeds.schedule_refresh()
 
     def _on_model_changed(self, info: dict[str, Any]) -> None:
-        self.window.latent_panel.set_num_layers(int(info.get("num_ws", 1)))
+        self.panel.set_num_layers(int(info.get("num_ws", 1)))
         s, dropped = self.state, []
         anchors = list(s.anchors)
         for i, a in enumerate(anchors):
@@ -298,6 +313,6 @@ class LatentController(QObject):
         if new != s:
             self.store.replace(new)
         if dropped:
-            self.window.show_status(f"Anchors {dropped} did not fit this model's latent size; replaced by seeds",
+            self.status.show_status(f"Anchors {dropped} did not fit this model's latent size; replaced by seeds",
                                     error=True)
         self._show(self.state)

@@ -9,11 +9,11 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
 
 from app.bridge import jobs
-from app.shell.dialogs import CHECKPOINT_FILTER, Dialogs
-from app.shell.main_window import TITLE, MainWindow
+from app.shell.dialogs import CHECKPOINT_FILTER
 
 if TYPE_CHECKING:
-    from app.bridge.render_client import RenderClient
+    from app.controllers.views import Action, LoadClient, Menu, ModelChrome, ModelPanelView
+    from app.shell.dialogs import Dialogs
     from app.state.settings import Settings
     from engine.service import JobResult, LoadResult
 
@@ -24,6 +24,15 @@ NO_MODEL_HINT = ("No model loaded.\n\nOpen a checkpoint with File → Open (Ctrl
 
 class ModelController(QObject):
     """Loads models on the engine thread and shows what is loaded.
+
+    Parameters
+    ----------
+    panel, open_action, recent_menu
+        The model panel, File → Open and File → Open Recent.
+    chrome
+        The window's busy bar, status-bar labels, title and status line.
+    client, settings, dialogs
+        The render client (loads, hash jobs), user settings (device, recent files), file pickers / messages.
 
     Signals
     -------
@@ -39,21 +48,23 @@ class ModelController(QObject):
     loadFailed = Signal(str)
     hashReady = Signal(str)
 
-    def __init__(self, window: MainWindow, client: RenderClient, settings: Settings, dialogs: Dialogs) -> None:
-        super().__init__(window)
-        self.window, self.client, self.settings, self.dialogs = window, client, settings, dialogs
+    def __init__(self, panel: ModelPanelView, open_action: Action, recent_menu: Menu, chrome: ModelChrome,
+                 client: LoadClient, settings: Settings, dialogs: Dialogs, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.panel, self.recent_menu, self.chrome = panel, recent_menu, chrome
+        self.client, self.settings, self.dialogs = client, settings, dialogs
         self.info: dict[str, Any] | None = None
         self.path = ""
         self.sha256 = ""
         self.loading_path = ""
         self._pending: list[tuple[str, str]] = []
-        panel = window.model_panel
+        self._recent_actions: list[QAction] = []  # File → Open Recent's entries (owned here, replaced on change)
         panel.openRequested.connect(self.open_dialog)
         panel.recentActivated.connect(self.load)
         panel.deviceChanged.connect(self._on_panel_device_changed)
         panel.set_devices(client.service.devices())
         panel.set_device(settings.device)
-        window.acts.open_model.triggered.connect(self.open_dialog)
+        open_action.triggered.connect(self.open_dialog)
         client.loadFinished.connect(self._on_load_finished)
         self._show_recent()
 
@@ -74,16 +85,16 @@ class ModelController(QObject):
             self._pending = [(path, device)]
             return
         self.loading_path = path
-        self.window.model_panel.set_loading(True, path)
-        self.window.busy_bar.show()
+        self.panel.set_loading(True, path)
+        self.chrome.show_busy(True)
         name = "the default generator" if path == DEFAULT else os.path.basename(path)
-        self.window.show_status(f"Loading {name} on {device}…", timeout_ms=0)
+        self.chrome.show_status(f"Loading {name} on {device}…", timeout_ms=0)
         self.client.load(path, device)
 
     def _on_load_finished(self, result: LoadResult) -> None:
         path, self.loading_path = self.loading_path, ""
-        self.window.model_panel.set_loading(False)
-        self.window.busy_bar.hide()
+        self.panel.set_loading(False)
+        self.chrome.show_busy(False)
         if result.error is not None:
             self._on_load_failed(path, result.error)
         else:
@@ -93,14 +104,12 @@ class ModelController(QObject):
 
     def _on_loaded(self, path: str, info: dict[str, Any]) -> None:
         self.info, self.path, self.sha256 = info, path, ""
-        self.window.model_panel.set_info(info, "default generator (embedded)" if path == DEFAULT else path)
-        self.window.model_panel.set_error("")
+        self.panel.set_info(info, "default generator (embedded)" if path == DEFAULT else path)
+        self.panel.set_error("")
         family, res = info.get("family", "?"), info.get("resolution", "?")
         name = "default" if path == DEFAULT else os.path.basename(path)
-        self.window.model_label.setText(f"{name} · {family} {res}px")
-        self.window.device_label.setText(str(info.get("device", "")))
-        self.window.setWindowTitle(f"{name} — {TITLE}")
-        self.window.show_status(f"Loaded {name}: {family}, {res} × {res}, {info.get('num_params', 0):,} parameters")
+        self.chrome.show_model(f"{name} · {family} {res}px", str(info.get("device", "")), name)
+        self.chrome.show_status(f"Loaded {name}: {family}, {res} × {res}, {info.get('num_params', 0):,} parameters")
         if path != DEFAULT:
             self.settings.add_recent(path)
             self._show_recent()
@@ -116,8 +125,8 @@ class ModelController(QObject):
             self.settings.remove_recent(path)
             self._show_recent()
         kept = "\n\nThe current model stays loaded." if self.info is not None else ""
-        self.window.model_panel.set_error(error)
-        self.window.show_status(f"Could not load: {error}", error=True)
+        self.panel.set_error(error)
+        self.chrome.show_status(f"Could not load: {error}", error=True)
         if path != DEFAULT:
             self.dialogs.message("Could not open checkpoint", f"{error}{kept}", error=True)
         self.loadFailed.emit(error)
@@ -140,11 +149,15 @@ class ModelController(QObject):
             self.load(self.path, device)
 
     def _show_recent(self) -> None:
-        self.window.model_panel.set_recent(self.settings.recent_files)
-        menu = self.window.recent_menu
+        self.panel.set_recent(self.settings.recent_files)
+        menu = self.recent_menu
         menu.clear()
+        for act in self._recent_actions:
+            act.deleteLater()
+        self._recent_actions = []
         for path in self.settings.recent_files:
-            act = QAction(os.path.basename(path), menu)
+            act = QAction(os.path.basename(path), self)
+            self._recent_actions.append(act)
             act.setToolTip(path)
             act.triggered.connect(lambda _=False, p=path: self.load(p))
             menu.addAction(act)

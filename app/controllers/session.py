@@ -11,8 +11,8 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QGuiApplication, QImage
 
-from app.controllers.model import DEFAULT, ModelController
-from app.shell.dialogs import PNG_FILTER, RECIPE_FILTER, SESSION_FILTER, Dialogs
+from app.controllers.model import DEFAULT
+from app.shell.dialogs import PNG_FILTER, RECIPE_FILTER, SESSION_FILTER
 from app.state import session as sessions
 from app.state.settings import valid_device_name
 from engine.image_writers import RECIPE_KEY, PngWriter
@@ -24,9 +24,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
-    from app.controllers.latent import LatentController
-    from app.controllers.view import ViewController
-    from app.shell.main_window import MainWindow
+    from app.controllers.views import ActiveAnchor, JobClient, ModelLoader, SessionActions, SessionView, WindowLayout
+    from app.shell.dialogs import Dialogs
     from app.state.settings import AppPaths, Settings
     from app.state.view_state import ViewStore
 
@@ -41,13 +40,25 @@ def _same(a: str, b: str) -> bool:
 
 
 class SessionController(QObject):
-    """Everything that writes or reads the user's work to or from files."""
+    """Everything that writes or reads the user's work to or from files.
 
-    def __init__(self, window: MainWindow, store: ViewStore, models: ModelController, latent: LatentController,
-                 view: ViewController, settings: Settings, paths: AppPaths, dialogs: Dialogs) -> None:
-        super().__init__(window)
-        self.window, self.store, self.models, self.latent, self.view = window, store, models, latent, view
-        self.settings, self.paths, self.dialogs = settings, paths, dialogs
+    Parameters
+    ----------
+    acts, shell
+        File → Save / Open Session, Open Recipe, Save Image; the window's dock layout and status line.
+    store, models, latent, view, client
+        The view-state store, the model loader, the active anchor, the current view (request, last frame,
+        display settings) and the render client (renders for Save Image).
+    settings, paths, dialogs
+        User settings, where the autosave lives, file pickers / messages.
+    """
+
+    def __init__(self, acts: SessionActions, shell: WindowLayout, store: ViewStore, models: ModelLoader,
+                 latent: ActiveAnchor, view: SessionView, client: JobClient, settings: Settings, paths: AppPaths,
+                 dialogs: Dialogs, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.acts, self.shell, self.store, self.models, self.latent = acts, shell, store, models, latent
+        self.view, self.client, self.settings, self.paths, self.dialogs = view, client, settings, paths, dialogs
         self._pending: sessions.Session | None = None
         self._expected_hash = ""
         self._opened_text = "Session opened"  # the status line once the pending session is applied
@@ -59,7 +70,7 @@ class SessionController(QObject):
         self._timer.setInterval(AUTOSAVE_MS)
         self._timer.timeout.connect(self.autosave)
         self._timer.start()
-        a = window.acts
+        a = acts
         a.save_session.triggered.connect(lambda: self.save_session())
         a.open_session.triggered.connect(lambda: self.open_session())
         a.open_recipe.triggered.connect(lambda: self.open_recipe())
@@ -82,7 +93,7 @@ class SessionController(QObject):
             state=self.store.state, model_path=self.models.path, model_sha256=self.models.sha256,
             device=self.settings.device, active=self.latent.active, quality=self.settings.quality,
             overlay=self.settings.overlay, precision=self.settings.precision,
-            window_state=bytes(self.window.saveState().data()))
+            window_state=bytes(self.shell.saveState().data()))
         for hook in self.save_hooks:
             hook(session)
         return session
@@ -96,7 +107,7 @@ class SessionController(QObject):
         except OSError as e:
             self.dialogs.message("Cannot save session", f"{path}: {e.strerror or e}", error=True)
             return False
-        self.window.show_status(f"Saved session {os.path.basename(path)}")
+        self.shell.show_status(f"Saved session {os.path.basename(path)}")
         return True
 
     def open_session(self, path: str = "") -> bool:
@@ -167,14 +178,14 @@ class SessionController(QObject):
         self.view.set_overlay(session.overlay)
         self.view.set_precision(session.precision)
         if session.window_state:
-            self.window.restoreState(session.window_state)
+            self.shell.restoreState(session.window_state)
         for hook in self.apply_hooks:
             hook(session)
         if session.warnings:
             self.dialogs.message("Session opened with warnings", "\n\n".join(session.warnings))
-            self.window.show_status(session.warnings[0], error=True)
+            self.shell.show_status(session.warnings[0], error=True)
         else:
-            self.window.show_status(self._opened_text)
+            self.shell.show_status(self._opened_text)
         self._opened_text = "Session opened"
 
     def _on_model_changed(self, info: dict[str, Any]) -> None:
@@ -237,7 +248,7 @@ class SessionController(QObject):
     def save_image(self, path: str = "") -> None:
         """Save the current view at its full render resolution (re-rendered unless the final frame is on screen)."""
         if self.models.info is None:
-            self.window.show_status("No model loaded", error=True)
+            self.shell.show_status("No model loaded", error=True)
             return
         request = self.view.current_request()
         label = self.latent.active_anchor().label().replace(" ", "")
@@ -248,8 +259,8 @@ class SessionController(QObject):
             self._write_png(path, self.view.last_final[0], request)
             return
         w, h = request.size
-        self.window.show_status(f"Rendering {w} × {h} for saving…", timeout_ms=0)
-        self.view.client.submit(render_job(request), lambda r: self._on_image_rendered(r, path, request))
+        self.shell.show_status(f"Rendering {w} × {h} for saving…", timeout_ms=0)
+        self.client.submit(render_job(request), lambda r: self._on_image_rendered(r, path, request))
 
     def _on_image_rendered(self, result: JobResult, path: str, request: RenderRequest) -> None:
         if result.error is not None or result.cancelled:
@@ -265,12 +276,12 @@ class SessionController(QObject):
         """Edit → Copy View: the picture on the canvas (the last finished frame) to the clipboard."""
         frame = self.view.last_final
         if frame is None or frame[0].image is None:
-            self.window.show_status("Nothing to copy yet", error=True)
+            self.shell.show_status("Nothing to copy yet", error=True)
             return
         a = np.ascontiguousarray(frame[0].image)
         h, w = a.shape[:2]
         QGuiApplication.clipboard().setImage(QImage(a.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy())
-        self.window.show_status(f"Copied the view ({w} × {h}) to the clipboard")
+        self.shell.show_status(f"Copied the view ({w} × {h}) to the clipboard")
 
     def recipe(self, request: RenderRequest) -> dict[str, Any]:
         """The saved image's recipe (`engine.recipes`, the one schema), with the editable view for File → Open."""
@@ -301,4 +312,4 @@ class SessionController(QObject):
         except (OSError, ValueError) as e:
             self.dialogs.message("Cannot save image", f"{path}: {getattr(e, 'strerror', None) or e}", error=True)
             return
-        self.window.show_status(f"Saved {os.path.basename(path)} ({w} × {h})")
+        self.shell.show_status(f"Saved {os.path.basename(path)} ({w} × {h})")

@@ -14,8 +14,7 @@ from engine.types import PRECISIONS, Camera, Frame, RenderRequest
 from widgets.view_panel import QUALITIES
 
 if TYPE_CHECKING:
-    from app.bridge.render_client import RenderClient
-    from app.shell.main_window import MainWindow
+    from app.controllers.views import Menu, ViewActions, ViewCanvas, ViewClient, ViewControls, ViewReadout
     from app.state.settings import Settings
     from app.state.view_state import ViewState, ViewStore
 
@@ -38,12 +37,24 @@ PRECISION_TIP = ("Arithmetic of the interactive frames; exports always render in
 
 
 class ViewController(QObject):
-    """Owns the canvas side of the app: camera edits, render scheduling and frame display."""
+    """Owns the canvas side of the app: camera edits, render scheduling and frame display.
 
-    def __init__(self, window: MainWindow, store: ViewStore, client: RenderClient, settings: Settings) -> None:
-        super().__init__(window)
-        self.window, self.store, self.client, self.settings = window, store, client, settings
-        self.canvas = window.canvas
+    Parameters
+    ----------
+    canvas, panel, acts
+        The canvas (gestures in, frames out), the view panel and the canvas commands (keys, overlay).
+    quality_menu, readout
+        View → Render Quality (filled here), and the status bar's cursor / timing read-outs and status line.
+    store, client, settings
+        The view-state store, the render client and user settings (quality, precision, overlay).
+    """
+
+    def __init__(self, canvas: ViewCanvas, panel: ViewControls, acts: ViewActions, quality_menu: Menu,
+                 readout: ViewReadout, store: ViewStore, client: ViewClient, settings: Settings,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.canvas, self.panel, self.acts, self.readout = canvas, panel, acts, readout
+        self.store, self.client, self.settings = store, client, settings
         self.has_model = False
         self.last_final: tuple[Frame, RenderRequest] | None = None
         self.last_shown: tuple[Frame, RenderRequest] | None = None
@@ -55,7 +66,7 @@ class ViewController(QObject):
         self._render_timer.setSingleShot(True)
         self._render_timer.setInterval(0)  # coalesce several changes of one event into one request
         self._render_timer.timeout.connect(self.render_now)
-        c, a, p = self.canvas, window.acts, window.view_panel
+        c, a, p = canvas, acts, panel
         c.panRequested.connect(self._on_canvas_pan_requested)
         c.zoomRequested.connect(self._on_canvas_zoom_requested)
         c.rotateRequested.connect(lambda deg: self._edit_camera(cm.rotated(self.camera, -deg), "Rotate"))
@@ -63,7 +74,7 @@ class ViewController(QObject):
         c.gestureStarted.connect(self._on_gesture_started)
         c.gestureFinished.connect(self._on_gesture_finished)
         c.cursorMoved.connect(self._on_canvas_cursor_moved)
-        c.cursorLeft.connect(lambda: window.cursor_label.setText(""))
+        c.cursorLeft.connect(lambda: readout.show_cursor(""))
         c.viewportChanged.connect(self._on_canvas_viewport_changed)
         a.pan_left.triggered.connect(lambda: self._key_pan(1, 0))
         a.pan_right.triggered.connect(lambda: self._key_pan(-1, 0))
@@ -87,8 +98,8 @@ class ViewController(QObject):
             act.setCheckable(True)
             act.setData(q)
             act.triggered.connect(lambda _=False, q=q: self.set_quality(q))
-            window.quality_menu.addAction(act)
-        window.quality_menu.addSection("Precision (interactive frames)")
+            quality_menu.addAction(act)
+        quality_menu.addSection("Precision (interactive frames)")
         self._precision_actions = QActionGroup(self)
         for mode in PRECISIONS:
             act = QAction(PRECISION_LABELS[mode], self._precision_actions)
@@ -97,8 +108,8 @@ class ViewController(QObject):
             act.setStatusTip(PRECISION_TIP)
             act.setToolTip(PRECISION_TIP)
             act.triggered.connect(lambda _=False, m=mode: self.set_precision(m))
-            window.quality_menu.addAction(act)
-        window.quality_menu.setToolTipsVisible(True)
+            quality_menu.addAction(act)
+        quality_menu.setToolTipsVisible(True)
         store.changed.connect(self._on_store_changed)
         client.frameReady.connect(self._on_frame_ready)
         client.renderFailed.connect(self._on_render_failed)
@@ -153,7 +164,7 @@ class ViewController(QObject):
     def set_quality(self, quality: float) -> None:
         quality = min(QUALITIES, key=lambda q: abs(q - quality))  # sessions may hold any number
         self.settings.quality = quality
-        self.window.view_panel.set_quality(quality)
+        self.panel.set_quality(quality)
         for act in self._quality_actions.actions():
             act.setChecked(act.data() == quality)
         self._push_camera(self.camera)
@@ -177,8 +188,8 @@ class ViewController(QObject):
     def set_overlay(self, on: bool) -> None:
         self.settings.overlay = on
         self.canvas.set_overlay_visible(on)
-        self.window.view_panel.set_overlay(on)
-        self.window.acts.overlay.setChecked(on)
+        self.panel.set_overlay(on)
+        self.acts.overlay.setChecked(on)
 
     # ------------------------------------------------------------------ edits
     def _merge_key(self, kind: str) -> tuple[str, int] | None:
@@ -221,8 +232,8 @@ class ViewController(QObject):
     # ------------------------------------------------------------------ display
     def _push_camera(self, camera: Camera) -> None:
         self.canvas.set_view(to_qtransform(self.widget_to_frame(camera)))
-        self.window.view_panel.set_camera(camera)
-        self.window.view_panel.set_render_size(*self.render_size())
+        self.panel.set_camera(camera)
+        self.panel.set_render_size(*self.render_size())
 
     def _on_store_changed(self, old: ViewState, new: ViewState) -> None:
         if old.camera != new.camera:
@@ -238,7 +249,7 @@ class ViewController(QObject):
 
     def _on_canvas_cursor_moved(self, x: float, y: float) -> None:
         outside = max(abs(x), abs(y)) > 1.0
-        self.window.cursor_label.setText(f"x {x:+.4f}  y {y:+.4f}" + ("  (extrapolated)" if outside else ""))
+        self.readout.show_cursor(f"x {x:+.4f}  y {y:+.4f}" + ("  (extrapolated)" if outside else ""))
 
     def _on_frame_ready(self, frame: Frame, request: RenderRequest) -> None:
         assert frame.image is not None
@@ -253,15 +264,15 @@ class ViewController(QObject):
         w, h = request.size
         what = f"{w}×{h}" if frame.stride == 1 else f"1/{frame.stride} preview"
         used = frame.extra.get("precision", "float32")
-        self.window.time_label.setText(f"{frame.seconds * 1000:.0f} ms · {what}"
-                                       + ("" if used == "float32" else f" · {used}"))
+        self.readout.show_timing(f"{frame.seconds * 1000:.0f} ms · {what}"
+                                 + ("" if used == "float32" else f" · {used}"))
         note = frame.extra.get("precision_note")
         if note and self.settings.precision != "float32":  # refused: say why once, show float32 as chosen
             self.set_precision("float32")
-            self.window.show_status(f"Rendering in float32: {note}", error=True)
+            self.readout.show_status(f"Rendering in float32: {note}", error=True)
 
     def _on_render_failed(self, message: str) -> None:
-        self.window.show_status(f"Render failed: {message}", error=True)
+        self.readout.show_status(f"Render failed: {message}", error=True)
 
     def _on_busy_changed(self, busy: bool) -> None:
         self.canvas.set_busy(busy)

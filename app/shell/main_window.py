@@ -163,6 +163,24 @@ class MainWindow(QMainWindow):
         for w in (self.busy_bar, self.cursor_label, self.time_label, self.model_label, self.device_label):
             bar.addPermanentWidget(w)
 
+    def show_busy(self, busy: bool) -> None:
+        """The status bar's busy bar (a model is loading)."""
+        self.busy_bar.setVisible(busy)
+
+    def show_model(self, label: str, device: str, name: str) -> None:
+        """The loaded model in the status bar, and its name in the title bar."""
+        self.model_label.setText(label)
+        self.device_label.setText(device)
+        self.setWindowTitle(f"{name} — {TITLE}")
+
+    def show_cursor(self, text: str) -> None:
+        """The frame coordinates under the cursor ('' when it left the canvas)."""
+        self.cursor_label.setText(text)
+
+    def show_timing(self, text: str) -> None:
+        """The last render pass' time and size."""
+        self.time_label.setText(text)
+
     def show_status(self, text: str, error: bool = False, timeout_ms: int = 8000) -> None:
         """A transient message; errors stay longer and are red."""
         bar = self.statusBar()
