@@ -144,6 +144,22 @@ class ExportDialog(ExportFormDialog):
             if (f.suffix, f.bits, f.pyramid) == (suffix, bits, pyramid):
                 self._format.setCurrentIndex(i)
 
+    # the form's controls, for keyboard-free tests and accessibility tools
+    def width_box(self) -> QSpinBox:
+        return self._width
+
+    def height_box(self) -> QSpinBox:
+        return self._height
+
+    def keep_aspect_box(self) -> QCheckBox:
+        return self._keep
+
+    def cluster_box(self) -> QCheckBox:
+        return self._on_cluster
+
+    def address_edit(self) -> QLineEdit:
+        return self._address
+
     def options(self) -> ImageExportOptions:
         f = FORMATS[self._format.currentIndex()]
         bits, pyramid = f.bits, f.pyramid

@@ -40,6 +40,10 @@ class ExportFormDialog(QDialog):
         self._buttons.accepted.connect(self._on_export_clicked)
         self._buttons.rejected.connect(self.reject)
 
+    def error_text(self) -> str:
+        """The reason shown when an export cannot start ('' when none)."""
+        return self._error.text()
+
     def _path_row(self) -> QHBoxLayout:
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._on_browse_clicked)

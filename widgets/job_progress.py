@@ -68,6 +68,9 @@ class JobProgressDialog(QDialog):
         self._bar.setValue(round(min(max(fraction, 0.0), 1.0) * STEPS))
         self._eta.setText(f"{100 * fraction:.0f} %" + (f" · {eta_text}" if eta_text else ""))
 
+    def title_text(self) -> str:
+        return self._title.text()
+
     def fraction(self) -> float:
         return self._bar.value() / STEPS
 

@@ -132,6 +132,12 @@ class LayerViewer(QWidget):
         image: np.ndarray | None = self._image.image
         return image
 
+    def layer_combo(self) -> QComboBox:
+        return self._layer
+
+    def image_visible(self) -> bool:
+        return self._image.isVisible()
+
     def set_message(self, text: str) -> None:
         self._message.setText(text)
 

@@ -121,6 +121,10 @@ class SrComparePanel(QWidget):
     def message(self) -> str:
         return self._metrics.text()
 
+    def factor_box(self) -> QSpinBox:
+        """The upsampling factor k (Compare renders k times denser)."""
+        return self._factor
+
     def method(self) -> str:
         return str(self._method.currentData())
 

@@ -128,6 +128,22 @@ class VideoDialog(ExportFormDialog):
     def kind(self) -> str:
         return str(self._kind.currentData())
 
+    # the form's controls, for keyboard-free tests and accessibility tools
+    def width_box(self) -> QSpinBox:
+        return self._width
+
+    def height_box(self) -> QSpinBox:
+        return self._height
+
+    def fps_box(self) -> QDoubleSpinBox:
+        return self._fps
+
+    def duration_box(self) -> QDoubleSpinBox:
+        return self._duration
+
+    def size_combo(self) -> QComboBox:
+        return self._size
+
     def options(self) -> VideoExportOptions:
         w, h = self._width.value(), self._height.value()
         if self.kind() != "png":  # video codecs want even sides

@@ -133,7 +133,7 @@ def test_super_resolution_compare_matches_engine(qtbot: Any, small: GuiApp, engi
 
     sc, panel = small.controller.superres, small.window.tools.sr_panel
     small.window.tools.show_dock(small.window.tools.sr_dock)
-    panel._factor.setValue(2)
+    panel.factor_box().setValue(2)
     qtbot.mouseClick(panel.compare_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: sc.report is not None, timeout=WAIT)
     want = sr_compare(engine_g, spec_styles(engine_g, StyleSpec()), Camera(), (32, 32), 2)

@@ -60,9 +60,9 @@ def export_via_dialog(qtbot: Any, app: GuiApp, path: Path, preset: int | None = 
     ex.dialog.set_format(*fmt)
     ex.dialog.set_path(str(path))
     if size is not None:
-        ex.dialog._keep.setChecked(False)
-        ex.dialog._width.setValue(size[0])
-        ex.dialog._height.setValue(size[1])
+        ex.dialog.keep_aspect_box().setChecked(False)
+        ex.dialog.width_box().setValue(size[0])
+        ex.dialog.height_box().setValue(size[1])
     qtbot.mouseClick(ex.dialog.export_button, Qt.MouseButton.LeftButton)
 
 
@@ -149,7 +149,7 @@ def test_read_only_and_full_targets_show_errors(qtbot: Any, small: GuiApp, tmp_p
     try:
         export_via_dialog(qtbot, small, ro / "x.png")
         assert ex.dialog.isVisible() and not ex.busy
-        assert "read-only" in ex.dialog._error.text()
+        assert "read-only" in ex.dialog.error_text()
         ex.dialog.reject()
     finally:
         subprocess.run(["chattr", "-i", str(ro)], check=False, capture_output=True)
@@ -183,11 +183,11 @@ def test_keyframes_video_and_session(qtbot: Any, small: GuiApp, tmp_path: Path, 
     kc.open_video_dialog()
     d = kc.dialog
     assert d.isVisible()
-    d._fps.setValue(4.0)
-    d._duration.setValue(1.0)
-    d._size.setCurrentIndex(d._size.findData(0.0))
-    d._width.setValue(16)
-    d._height.setValue(12)
+    d.fps_box().setValue(4.0)
+    d.duration_box().setValue(1.0)
+    d.size_combo().setCurrentIndex(d.size_combo().findData(0.0))
+    d.width_box().setValue(16)
+    d.height_box().setValue(12)
     d.set_path(str(tmp_path / "frames"))
     assert d.kind() == "png" and d.frames_text() == "5 frames"
     qtbot.mouseClick(d.export_button, Qt.MouseButton.LeftButton)
@@ -230,17 +230,17 @@ def test_export_on_a_dask_cluster_from_the_dialog(qtbot: Any, small: GuiApp, tmp
     ex.runner.progressChanged.connect(lambda f, _eta: fractions.append(f))
     small.window.tools.acts.export_image.trigger()
     ex.dialog.set_path(str(tmp_path / "bad.png"))
-    ex.dialog._on_cluster.setChecked(True)
+    ex.dialog.cluster_box().setChecked(True)
     qtbot.mouseClick(ex.dialog.export_button, Qt.MouseButton.LeftButton)
-    assert ex.dialog.isVisible() and "scheduler address" in ex.dialog._error.text() and not ex.busy
-    ex.dialog._address.setText("nonsense")
+    assert ex.dialog.isVisible() and "scheduler address" in ex.dialog.error_text() and not ex.busy
+    ex.dialog.address_edit().setText("nonsense")
     qtbot.mouseClick(ex.dialog.export_button, Qt.MouseButton.LeftButton)
-    assert ex.dialog.isVisible() and "local[:N]" in ex.dialog._error.text() and not ex.busy
-    ex.dialog._address.setText("local:2")
+    assert ex.dialog.isVisible() and "local[:N]" in ex.dialog.error_text() and not ex.busy
+    ex.dialog.address_edit().setText("local:2")
     ex.dialog.set_preset(2)
     ex.dialog.set_path(str(tmp_path / "cluster.png"))
     qtbot.mouseClick(ex.dialog.export_button, Qt.MouseButton.LeftButton)
-    assert not ex.dialog.isVisible() and ex.busy and "on the cluster local:2" in ex.progress._title.text()
+    assert not ex.dialog.isVisible() and ex.busy and "on the cluster local:2" in ex.progress.title_text()
     qtbot.waitUntil(lambda: not ex.busy, timeout=3 * WAIT)
     assert small.dialogs.messages == [] and fractions[-1] == 1.0
     img = np.asarray(Image.open(tmp_path / "cluster.png").convert("RGB"))

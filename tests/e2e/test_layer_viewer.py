@@ -69,7 +69,7 @@ def test_layer_viewer_shows_engine_activations(qtbot: Any, small: GuiApp, engine
     assert np.array_equal(viewer.image(), compose(want, "grey", (7,), "percentile"))
     # the last ToRGB's running sum is the rendered image itself
     lc.acts = None
-    viewer._layer.setCurrentText("to_rgbs.3")
+    viewer.layer_combo().setCurrentText("to_rgbs.3")
     qtbot.waitUntil(lambda: lc.acts is not None and lc.acts.shape[0] == 3, timeout=WAIT)
     assert np.allclose(lc.acts, render_float(engine_g, StyleSpec(), grid)[0], atol=1e-5)
     assert "to_rgbs.3: 3 channels at 32 × 32 px" in viewer.message()
@@ -98,7 +98,7 @@ def test_inrgan_and_creps_layers_in_the_viewer(qtbot: Any, tmp_path: Path, fixtu
         g = load_generator(path)
         qtbot.waitUntil(lambda: lc.layers == g.activation_layers() and lc.acts is not None, timeout=WAIT)
         lc.acts = None
-        viewer._layer.setCurrentText(layer)
+        viewer.layer_combo().setCurrentText(layer)
         qtbot.waitUntil(lambda: lc.acts is not None, timeout=WAIT)
         req = app.final_request()
         size = layer_size(req.size)
@@ -107,7 +107,7 @@ def test_inrgan_and_creps_layers_in_the_viewer(qtbot: Any, tmp_path: Path, fixtu
         want = g.layer_activations(ws, grid, layer)
         assert np.array_equal(lc.acts, want)
         image = viewer.image()
-        assert image is not None and image.shape == (size[1], size[0], 3) and viewer._image.isVisible()
+        assert image is not None and image.shape == (size[1], size[0], 3) and viewer.image_visible()
         assert np.array_equal(image, compose(want, "rgb", (0, 1, 2), "channel"))
         assert len(np.unique(image.reshape(-1, 3), axis=0)) > 10  # a real feature map, not a flat image
         viewer.set_options("grey", (5,), "percentile")
@@ -115,7 +115,7 @@ def test_inrgan_and_creps_layers_in_the_viewer(qtbot: Any, tmp_path: Path, fixtu
         assert grey is not None and grey.std() > 0 and np.array_equal(grey, compose(want, "grey", (5,), "percentile"))
         assert f"{layer}: {want.shape[0]} channels at {size[0]} × {size[1]} px" in viewer.message()
         lc.acts = None
-        viewer._layer.setCurrentText(last)  # the output layer is the rendered view itself
+        viewer.layer_combo().setCurrentText(last)  # the output layer is the rendered view itself
         qtbot.waitUntil(lambda: lc.acts is not None and lc.acts.shape[0] == 3, timeout=WAIT)
         assert np.allclose(lc.acts, render_float(g, StyleSpec(), grid)[0], atol=1e-5)
     finally:
