@@ -42,8 +42,8 @@ class CrepsGenerator(Generator):
     Attributes
     ----------
     net : CrepsNetwork
-        The network; ``cfg``, ``head_precision``, ``max_frequency`` and the lattice knobs (``lattice_density``,
-        ``lattice_budget``, ``lattice_per_period``) read and write through to it.
+        The network; ``cfg``, ``head_precision`` and ``max_frequency`` read through to it (the interactive
+        lattice's knobs, ``lattice_density`` / ``lattice_budget`` / ``lattice_per_period``, are set on it).
     """
 
     family = "creps"
@@ -75,31 +75,6 @@ class CrepsGenerator(Generator):
     @property
     def max_frequency(self) -> float:
         return self.net.max_frequency
-
-    # the interactive lattice's knobs (see creps_lines) live on the network
-    @property
-    def lattice_density(self) -> float:
-        return self.net.lattice_density
-
-    @lattice_density.setter
-    def lattice_density(self, value: float) -> None:
-        self.net.lattice_density = value
-
-    @property
-    def lattice_budget(self) -> float:
-        return self.net.lattice_budget
-
-    @lattice_budget.setter
-    def lattice_budget(self, value: float) -> None:
-        self.net.lattice_budget = value
-
-    @property
-    def lattice_per_period(self) -> float:
-        return self.net.lattice_per_period
-
-    @lattice_per_period.setter
-    def lattice_per_period(self, value: float) -> None:
-        self.net.lattice_per_period = value
 
     # ----------------------------------------------------------------- construction
     @classmethod

@@ -86,7 +86,7 @@ def test_lattice_mode_error_bound_tiles_and_reuse(snapshot: dict, ws: np.ndarray
     seen = counting(g)
     g.synthesis(ws, grid=camera_grid(Camera(center=(0.1, -0.1), rotation=31.0, zoom=8.0), 40, 30),
                 quality="interactive")
-    assert sum(seen) < 0.25 * g.lattice_budget * (40 + 30)  # a turn by 1 degree: few new nodes
+    assert sum(seen) < 0.25 * g.net.lattice_budget * (40 + 30)  # a turn by 1 degree: few new nodes
     assert np.array_equal(g.synthesis(ws, grid=grid), exact)  # the generator was never switched
 
 
@@ -95,7 +95,7 @@ def test_lattice_nodes_per_period_floor(snapshot: dict, ws: np.ndarray) -> None:
     grid = camera_grid(Camera(center=(0.1, -0.1), rotation=30.0, zoom=1.1), 40, 30)  # ~1 pixel per cycle
     exact = g.synthesis(ws, grid=grid)
     coarse = np.abs(g.synthesis(ws, grid=grid, quality="interactive") - exact).max()
-    g.lattice_per_period = 40.0  # measured: 1.29 max without the floor, 0.017 with it
+    g.net.lattice_per_period = 40.0  # measured: 1.29 max without the floor, 0.017 with it
     fine = np.abs(g.synthesis(ws, grid=grid, quality="interactive") - exact)
     assert fine.max() <= 0.03 and fine.mean() <= 0.002 and coarse > 10 * fine.max()
 
